@@ -1,0 +1,1 @@
+"""Load benchmarks of a live Strongroom server; run ``python bench/run.py`` (see README.md)."""

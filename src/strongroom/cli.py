@@ -1,0 +1,328 @@
+"""The ``strongroom`` command line: init, serve, up, account."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from strongroom.clock import SystemClock
+from strongroom.keystores.root_key_file import (
+    RootKeyFileError,
+    create_root_key_file,
+    load_root_key,
+)
+from strongroom.server import WrongRootKey, check_root_key, open_store
+from strongroom.service.errors import KMSError
+from strongroom.service.identities import IssuedCredentials, create_account_with_admin
+from strongroom.settings import Settings, SettingsError, load_settings
+
+PROFILE = "strongroom"
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except SettingsError as e:
+        raise click.ClickException(str(e)) from None
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _merge_profile(path: Path, section: str, values: dict[str, str]) -> None:
+    """Set one section of an AWS ini file, leaving every other section as it was."""
+    parser = configparser.RawConfigParser()
+    if path.exists():
+        parser.read(path)
+    parser[section] = values
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines: list[str] = []
+    for name in parser.sections():
+        lines.append(f"[{name}]")
+        lines.extend(f"{k} = {v}" for k, v in parser[name].items())
+        lines.append("")
+    _write_private(path, "\n".join(lines))
+
+
+def _write_profile(
+    credentials_path: Path, config_path: Path, creds: IssuedCredentials, region: str
+) -> None:
+    _merge_profile(
+        credentials_path,
+        PROFILE,
+        {
+            "aws_access_key_id": creds.access_key_id,
+            "aws_secret_access_key": creds.secret_access_key,
+        },
+    )
+    _merge_profile(config_path, f"profile {PROFILE}", {"region": region})
+
+
+def _existing_credentials(settings: Settings) -> IssuedCredentials | None:
+    """The admin credentials init wrote before, if the database still knows them."""
+    parser = configparser.RawConfigParser()
+    if not settings.credentials_path.exists():
+        return None
+    parser.read(settings.credentials_path)
+    if not parser.has_section(PROFILE):
+        return None
+    access_key_id = parser.get(PROFILE, "aws_access_key_id", fallback="")
+    secret = parser.get(PROFILE, "aws_secret_access_key", fallback="")
+    store = open_store(settings)
+    try:
+        with store.unit_of_work(write=False) as uow:
+            key = uow.identities.get_access_key(access_key_id)
+            principal = None if key is None else uow.identities.get_principal(key.principal_id)
+    finally:
+        store.close()
+    if principal is None:
+        return None
+    return IssuedCredentials(principal.account_id, principal.arn, access_key_id, secret)
+
+
+def _initialise(
+    settings: Settings, account_id: str | None, region: str
+) -> tuple[IssuedCredentials, bool]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    create_root_key_file(settings.root_key_path)
+    try:
+        root_key = load_root_key(settings.root_key_path)
+    except RootKeyFileError as e:
+        raise click.ClickException(str(e)) from None
+    store = open_store(settings)
+    try:
+        store.migrate()
+        check_root_key(store, root_key)
+    except WrongRootKey as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        store.close()
+    existing = _existing_credentials(settings)
+    if existing is not None:
+        return existing, False
+    store = open_store(settings)
+    try:
+        creds = create_account_with_admin(store, root_key, SystemClock(), account_id)
+    except KMSError as e:
+        raise click.ClickException(e.message) from None
+    finally:
+        store.close()
+    _write_profile(settings.credentials_path, settings.aws_config_path, creds, region)
+    return creds, True
+
+
+def _creds_json(creds: IssuedCredentials, region: str) -> str:
+    return json.dumps(
+        {
+            "AccountId": creds.account_id,
+            "Arn": creds.principal_arn,
+            "AccessKeyId": creds.access_key_id,
+            "SecretAccessKey": creds.secret_access_key,
+            "Region": region,
+        }
+    )
+
+
+def _print_welcome(
+    settings: Settings, creds: IssuedCredentials, region: str, created: bool
+) -> None:
+    endpoint = f"http://{settings.host}:{settings.port}"
+    state = "created" if created else "reused"
+    click.echo(
+        f"Strongroom data directory {settings.data_dir.resolve()} ({state})\n"
+        f"  endpoint:           {endpoint}\n"
+        f"  account:            {creds.account_id}\n"
+        f"  admin principal:    {creds.principal_arn}\n"
+        f"  aws_access_key_id:     {creds.access_key_id}\n"
+        f"  aws_secret_access_key: {creds.secret_access_key}\n"
+        f"  profile '{PROFILE}' written to {settings.credentials_path.resolve()}\n"
+        f"Try:\n"
+        f"  AWS_SHARED_CREDENTIALS_FILE={settings.credentials_path.resolve()} "
+        f"AWS_CONFIG_FILE={settings.aws_config_path.resolve()} \\\n"
+        f"    aws --profile {PROFILE} --endpoint-url {endpoint} kms list-keys"
+    )
+
+
+data_dir_option = click.option(
+    "--data-dir", type=click.Path(path_type=Path), default=None, help="Data directory [./data]."
+)
+
+
+@click.group()
+@click.version_option(package_name="strongroom")
+def main() -> None:
+    """Strongroom: a key management service that speaks the AWS KMS API."""
+
+
+@main.command()
+@data_dir_option
+@click.option(
+    "--account-id", default=None, help="12-digit id of the first account (random if omitted)."
+)
+@click.option(
+    "--region", default="us-east-1", show_default=True, help="Region of the written profile."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the admin credentials as JSON.")
+def init(data_dir: Path | None, account_id: str | None, region: str, as_json: bool) -> None:
+    """Create the database, the root key and the first account. Safe to run again."""
+    _check_account_id(account_id)
+    settings = _settings(data_dir=data_dir)
+    creds, created = _initialise(settings, account_id, region)
+    if as_json:
+        click.echo(_creds_json(creds, region))
+    else:
+        _print_welcome(settings, creds, region, created)
+
+
+def _check_account_id(account_id: str | None) -> None:
+    if account_id is not None and not (len(account_id) == 12 and account_id.isdigit()):
+        raise click.BadParameter("must be 12 digits", param_hint="--account-id")
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    if not settings.root_key_path.exists():
+        raise click.ClickException(
+            f"no root key at {settings.root_key_path}: run 'strongroom init' first"
+        )
+    store = open_store(settings)
+    try:
+        store.migrate()
+        check_root_key(store, load_root_key(settings.root_key_path))
+    except (WrongRootKey, RootKeyFileError) as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        store.close()
+    # Worker processes rebuild their settings from the environment.
+    os.environ["STRONGROOM_DATA_DIR"] = str(settings.data_dir.resolve())
+    os.environ["STRONGROOM_DATABASE_URL"] = settings.database_url.get_secret_value()
+    os.environ["STRONGROOM_TEST_MODE"] = "true" if settings.test_mode else "false"
+    os.environ["STRONGROOM_CACHE_TTL_SECONDS"] = str(settings.cache_ttl_seconds)
+    os.environ["STRONGROOM_LOG_LEVEL"] = settings.log_level
+    uvicorn.run(
+        "strongroom.server:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level=settings.log_level.lower(),
+        lifespan="on",
+    )
+
+
+serve_options = [
+    click.option("--host", default=None, help="Address to listen on [127.0.0.1]."),
+    click.option("--port", type=int, default=None, help="Port [8080]."),
+    click.option("--workers", type=int, default=None, help="Worker processes, one per core [1]."),
+    click.option("--test-mode", is_flag=True, default=None, help="Allow tests to move the clock."),
+]
+
+
+def _with_serve_options(f: Any) -> Any:
+    for option in reversed(serve_options):
+        f = option(f)
+    return f
+
+
+@main.command()
+@data_dir_option
+@_with_serve_options
+def serve(
+    data_dir: Path | None,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    test_mode: bool | None,
+) -> None:
+    """Run the server."""
+    _serve(_settings(data_dir=data_dir, host=host, port=port, workers=workers, test_mode=test_mode))
+
+
+@main.command()
+@data_dir_option
+@_with_serve_options
+@click.option("--account-id", default=None, help="12-digit id of the first account.")
+@click.option(
+    "--aws-profile/--no-aws-profile",
+    default=True,
+    show_default=True,
+    help=f"Also write the '{PROFILE}' profile into ~/.aws/credentials and ~/.aws/config.",
+)
+def up(
+    data_dir: Path | None,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    test_mode: bool | None,
+    account_id: str | None,
+    aws_profile: bool,
+) -> None:
+    """Initialise the data directory if needed, print the admin credentials, and serve."""
+    _check_account_id(account_id)
+    settings = _settings(
+        data_dir=data_dir, host=host, port=port, workers=workers, test_mode=test_mode
+    )
+    region = settings.default_region
+    creds, created = _initialise(settings, account_id, region)
+    _print_welcome(settings, creds, region, created)
+    if aws_profile:
+        home = Path.home() / ".aws"
+        _write_profile(home / "credentials", home / "config", creds, region)
+        click.echo(
+            f"Profile '{PROFILE}' also written to {home}: "
+            f"aws --profile {PROFILE} --endpoint-url "
+            f"http://{settings.host}:{settings.port} kms list-keys"
+        )
+    sys.stdout.flush()
+    _serve(settings)
+
+
+@main.group()
+def account() -> None:
+    """Manage accounts."""
+
+
+@account.command("create")
+@data_dir_option
+@click.option("--account-id", default=None, help="12-digit id (random if omitted).")
+@click.option("--json", "as_json", is_flag=True, help="Print the credentials as JSON.")
+def account_create(data_dir: Path | None, account_id: str | None, as_json: bool) -> None:
+    """Create an account with an admin user and print its access key (shown only once)."""
+    _check_account_id(account_id)
+    settings = _settings(data_dir=data_dir)
+    try:
+        root_key = load_root_key(settings.root_key_path)
+    except RootKeyFileError as e:
+        raise click.ClickException(str(e)) from None
+    store = open_store(settings)
+    try:
+        check_root_key(store, root_key)
+        creds = create_account_with_admin(store, root_key, SystemClock(), account_id)
+    except (KMSError, WrongRootKey) as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        store.close()
+    region = settings.default_region
+    if as_json:
+        click.echo(_creds_json(creds, region))
+    else:
+        click.echo(
+            f"account {creds.account_id}\n  principal: {creds.principal_arn}\n"
+            f"  aws_access_key_id: {creds.access_key_id}\n"
+            f"  aws_secret_access_key: {creds.secret_access_key}"
+        )

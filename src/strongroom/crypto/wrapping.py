@@ -1,0 +1,63 @@
+"""Wrapping secrets at rest under the root key (format version 1).
+
+    0x01 || nonce (12) || AES-256-GCM(root key, nonce, secret, aad) ciphertext || tag (16)
+
+The caller binds what the secret belongs to as associated data (for key
+material: key ARN, version id and key spec), so a row moved to another key or
+version fails to unwrap instead of yielding another key's material.
+"""
+
+from __future__ import annotations
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+FORMAT_VERSION = 1
+NONCE_LENGTH = 12
+ROOT_KEY_LENGTH = 32
+_VERSION_BYTE = bytes([FORMAT_VERSION])
+
+
+class UnwrapError(Exception):
+    """The wrapped value is malformed, of an unknown version, modified, or bound to other data."""
+
+
+class RootKey:
+    """The 256-bit root key. Its ``repr`` never shows the key."""
+
+    __slots__ = ("_aead",)
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != ROOT_KEY_LENGTH:
+            raise ValueError("the root key must be 32 bytes")
+        self._aead = AESGCM(key)
+
+    def __repr__(self) -> str:
+        return "RootKey(<hidden>)"
+
+    def wrap(self, secret: bytes, aad: bytes, *, nonce: bytes) -> bytes:
+        """``secret`` sealed under the root key, bound to ``aad``; ``nonce`` from a CSPRNG."""
+        if len(nonce) != NONCE_LENGTH:
+            raise ValueError("nonce must be 12 bytes")
+        return _VERSION_BYTE + nonce + self._aead.encrypt(nonce, secret, _VERSION_BYTE + aad)
+
+    def unwrap(self, wrapped: bytes, aad: bytes) -> bytes:
+        """The secret. Raises UnwrapError on any failure."""
+        if len(wrapped) < 1 + NONCE_LENGTH + 16 or wrapped[0] != FORMAT_VERSION:
+            raise UnwrapError
+        try:
+            return self._aead.decrypt(wrapped[1:13], wrapped[13:], _VERSION_BYTE + aad)
+        except InvalidTag:
+            raise UnwrapError from None
+
+
+def material_aad(key_arn: str, version_id: bytes, key_spec: str) -> bytes:
+    """Associated data binding key material to its key, version and spec (length-prefixed)."""
+    parts = (b"key-material", key_arn.encode(), version_id, key_spec.encode())
+    return b"".join(len(p).to_bytes(2, "big") + p for p in parts)
+
+
+def access_key_aad(access_key_id: str) -> bytes:
+    """Associated data binding a secret access key to its access key id."""
+    parts = (b"secret-access-key", access_key_id.encode())
+    return b"".join(len(p).to_bytes(2, "big") + p for p in parts)

@@ -1,0 +1,143 @@
+"""The storage contract the service depends on.
+
+Implementations live in ``strongroom.store`` (SQLAlchemy Core on SQLite or
+PostgreSQL). Every method runs inside the transaction of the ``UnitOfWork`` it
+belongs to; nothing is visible to others until the unit of work commits, and
+``Store.unit_of_work`` returns only after a durable commit.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from strongroom.domain.aliases import Alias
+from strongroom.domain.identities import AccessKey, Account, Principal
+from strongroom.domain.keys import KeyRecord, KeyVersion
+from strongroom.domain.tags import Tag
+
+
+class KeyRepository(Protocol):
+    def insert(self, key: KeyRecord, version: KeyVersion) -> None:
+        """Add a key with its first version. Raises Conflict if the key id exists."""
+
+    def get(self, key_id: str, *, for_update: bool = False) -> KeyRecord | None:
+        """The key, or None. ``for_update`` locks the row until the unit of work ends."""
+
+    def update(self, key: KeyRecord) -> None:
+        """Replace the mutable fields of an existing key. Raises NotFound."""
+
+    def list(
+        self, account_id: str, region: str, *, limit: int, after_key_id: str | None
+    ) -> builtins.list[KeyRecord]:
+        """Keys of one account and region ordered by key id, those after ``after_key_id``."""
+
+    def versions(self, key_id: str) -> builtins.list[KeyVersion]:
+        """Every version of a key, oldest first."""
+
+    def add_version(self, version: KeyVersion) -> None:
+        """Add a version to an existing key."""
+
+    def delete(self, key_id: str) -> None:
+        """Remove a key, all of its versions, tags and aliases. No-op if absent."""
+
+
+class AliasRepository(Protocol):
+    def insert(self, alias: Alias) -> None:
+        """Add an alias. Raises Conflict if the name exists in that account and region."""
+
+    def get(self, account_id: str, region: str, name: str) -> Alias | None: ...
+
+    def update_target(
+        self, account_id: str, region: str, name: str, target_key_id: str, updated_at: float
+    ) -> None:
+        """Point an alias at another key. Raises NotFound."""
+
+    def delete(self, account_id: str, region: str, name: str) -> bool:
+        """Remove an alias; False if it did not exist."""
+
+    def list(
+        self,
+        account_id: str,
+        region: str,
+        *,
+        target_key_id: str | None,
+        limit: int,
+        after_name: str | None,
+    ) -> builtins.list[Alias]:
+        """Aliases ordered by name, optionally only those of one key."""
+
+    def count_for_key(self, key_id: str) -> int: ...
+
+
+class TagRepository(Protocol):
+    def list(self, key_id: str) -> builtins.list[Tag]:
+        """Tags of a key ordered by tag key."""
+
+    def put(self, key_id: str, tags: Sequence[Tag]) -> None:
+        """Insert or overwrite tags."""
+
+    def delete(self, key_id: str, tag_keys: Sequence[str]) -> None:
+        """Remove tags; missing keys are ignored."""
+
+
+class IdentityRepository(Protocol):
+    def insert_account(self, account: Account) -> None:
+        """Raises Conflict if the account exists."""
+
+    def get_account(self, account_id: str) -> Account | None: ...
+
+    def list_accounts(self) -> builtins.list[Account]: ...
+
+    def insert_principal(self, principal: Principal) -> None:
+        """Raises Conflict if the principal id or ARN exists."""
+
+    def get_principal(self, principal_id: str) -> Principal | None: ...
+
+    def get_principal_by_arn(self, arn: str) -> Principal | None: ...
+
+    def insert_access_key(self, key: AccessKey) -> None:
+        """Raises Conflict if the access key id exists."""
+
+    def get_access_key(self, access_key_id: str) -> AccessKey | None: ...
+
+    def list_access_keys(self, principal_id: str) -> builtins.list[AccessKey]: ...
+
+
+class MetaRepository(Protocol):
+    """Small named values the server keeps about itself (e.g. the root key check value)."""
+
+    def get(self, name: str) -> bytes | None: ...
+
+    def put(self, name: str, value: bytes) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    keys: KeyRepository
+    aliases: AliasRepository
+    tags: TagRepository
+    identities: IdentityRepository
+    meta: MetaRepository
+
+
+class Store(Protocol):
+    def unit_of_work(self, *, write: bool = True) -> AbstractContextManager[UnitOfWork]:
+        """A transaction: commits durably when the block exits normally, rolls back on error."""
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration."""
+
+    def close(self) -> None: ...
+
+
+def iter_all_keys(uow: UnitOfWork, account_id: str, region: str) -> Iterator[KeyRecord]:
+    """Every key of an account and region, page by page."""
+    after: str | None = None
+    while True:
+        page = uow.keys.list(account_id, region, limit=500, after_key_id=after)
+        yield from page
+        if len(page) < 500:
+            return
+        after = page[-1].key_id

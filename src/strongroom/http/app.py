@@ -1,0 +1,216 @@
+"""The ASGI application: AWS JSON 1.1 over ``POST /``, authenticated with SigV4.
+
+Deliberately a bare ASGI callable rather than a framework app: the hot path
+(Encrypt/Decrypt/GenerateDataKey) is a few tens of microseconds of work, and a
+router and request objects would cost as much again. Errors are mapped in one
+place, by the exception's class: ``KMSError`` subclasses carry their AWS type
+and status; anything else is logged and answered as ``KMSInternalException``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import orjson
+
+from strongroom.auth.credentials import CredentialResolver
+from strongroom.auth.sigv4 import SigV4Verifier, parse_authorization
+from strongroom.clock import Clock
+from strongroom.http.codec import RequestDecoder, encode_value
+from strongroom.http.shapes import ServiceModel
+from strongroom.service.caller import Caller
+from strongroom.service.context import ServiceContext
+from strongroom.service.errors import (
+    InvalidSignatureException,
+    KMSError,
+    KMSInternalException,
+    SerializationException,
+    UnknownOperationException,
+    UnrecognizedClientException,
+    ValidationException,
+)
+from strongroom.service.operations import OPERATIONS, Operation
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger("strongroom.http")
+
+TARGET_PREFIX = "TrentService."
+HEALTH_PATH = "/_strongroom/health"
+_JSON_HEADERS = [(b"content-type", b"application/x-amz-json-1.1")]
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    message = await receive()
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body", False):
+        if len(body) > limit:
+            raise BodyTooLarge
+        return body
+    chunks = [body]
+    size = len(body)
+    while message.get("more_body", False):
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    for key, value in headers:
+        if key == name:
+            return value
+    return None
+
+
+class KmsApp:
+    def __init__(
+        self,
+        *,
+        ctx: ServiceContext,
+        model: ServiceModel,
+        verifier: SigV4Verifier,
+        credentials: CredentialResolver,
+        clock: Clock,
+        max_body_bytes: int,
+        on_shutdown: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._ctx = ctx
+        self._model = model
+        self._verifier = verifier
+        self._credentials = credentials
+        self._clock = clock
+        self._max_body_bytes = max_body_bytes
+        self._on_shutdown = on_shutdown
+        known = model.operation_names()
+        self._operations: dict[str, tuple[Operation, RequestDecoder]] = {
+            name: (op, RequestDecoder(op.request_type))
+            for name, op in OPERATIONS.items()
+            if name in known
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            if scope["method"] == "POST" and scope["path"] == "/":
+                await self._api(scope, receive, send)
+            elif scope["method"] == "GET" and scope["path"] == HEALTH_PATH:
+                await _respond(send, 200, b'{"status":"ok"}', "")
+            else:
+                body = orjson.dumps({"__type": "UnknownOperationException", "message": ""})
+                await _respond(send, 404, body, "")
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self._on_shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = str(uuid.uuid4())
+        try:
+            try:
+                body = await _read_body(receive, self._max_body_bytes)
+            except BodyTooLarge:
+                raise ValidationException(
+                    f"Request body must not exceed {self._max_body_bytes} bytes."
+                ) from None
+            headers: list[tuple[bytes, bytes]] = scope["headers"]
+            caller = await self._authenticate(scope, headers, body, request_id)
+            target = _header(headers, b"x-amz-target")
+            entry = None
+            if target is not None and target.startswith(b"TrentService."):
+                entry = self._operations.get(target[13:].decode("ascii", "replace"))
+            if entry is None:
+                raise UnknownOperationException("")
+            operation, decoder = entry
+            try:
+                parsed = orjson.loads(body) if body else {}
+            except orjson.JSONDecodeError:
+                raise SerializationException("Malformed JSON request body.") from None
+            request = decoder.decode(self._model.decode_input(operation.name, parsed))
+            result = await operation.handler(self._ctx, caller, request)
+            await _respond(send, 200, orjson.dumps(encode_value(result)), request_id)
+        except KMSError as e:
+            await _respond(send, e.status, _error_body(e.code, e.message), request_id)
+        except Exception:
+            # Details go to the log only; the client gets the generic retryable fault.
+            log.exception("internal error", extra={"request_id": request_id})
+            await _respond(
+                send, 500, _error_body(KMSInternalException.code, "Internal error."), request_id
+            )
+
+    async def _authenticate(
+        self, scope: Scope, headers: list[tuple[bytes, bytes]], body: bytes, request_id: str
+    ) -> Caller:
+        auth = parse_authorization(headers)
+        if auth.service != "kms":
+            raise InvalidSignatureException(
+                "Credential should be scoped to correct service: 'kms'. "
+            )
+        if _REGION.fullmatch(auth.region) is None:
+            raise InvalidSignatureException("Credential should be scoped to a valid region. ")
+        credential = await self._credentials.resolve(auth.access_key_id)
+        if credential is None:
+            raise UnrecognizedClientException(
+                "The security token included in the request is invalid."
+            )
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        self._verifier.verify(
+            auth,
+            credential.secret_access_key,
+            method="POST",
+            raw_path=raw_path,
+            query_string=scope.get("query_string", b""),
+            headers=headers,
+            body=body,
+            now=self._clock.now(),
+        )
+        principal = credential.principal
+        client = scope.get("client")
+        user_agent = _header(headers, b"user-agent")
+        return Caller(
+            account_id=principal.account_id,
+            principal_arn=principal.arn,
+            principal_id=principal.principal_id,
+            access_key_id=credential.access_key_id,
+            region=auth.region,
+            source_ip=client[0] if client else "",
+            user_agent=user_agent.decode("latin-1") if user_agent else "",
+            request_id=request_id,
+        )
+
+
+def _error_body(code: str, message: str) -> bytes:
+    return orjson.dumps({"__type": code, "message": message})
+
+
+async def _respond(send: Send, status: int, body: bytes, request_id: str) -> None:
+    headers = [
+        *_JSON_HEADERS,
+        (b"content-length", str(len(body)).encode()),
+        (b"x-amzn-requestid", request_id.encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,1 @@
+"""Where key material lives: the default store wraps it under the root key."""

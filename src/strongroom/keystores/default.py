@@ -1,0 +1,30 @@
+"""The default key store: AES-256 material generated here and kept wrapped by the root key."""
+
+from __future__ import annotations
+
+import secrets
+
+from strongroom.crypto.blob import MATERIAL_LENGTH
+from strongroom.crypto.wrapping import NONCE_LENGTH, RootKey, UnwrapError, material_aad
+
+
+class MaterialUnwrapError(Exception):
+    """Stored material does not unwrap under the root key for this key, version and spec."""
+
+
+class DefaultKeyStore:
+    def __init__(self, root_key: RootKey) -> None:
+        self._root_key = root_key
+
+    def new_symmetric_material(self) -> bytes:
+        return secrets.token_bytes(MATERIAL_LENGTH)
+
+    def wrap(self, key_arn: str, version_id: bytes, key_spec: str, material: bytes) -> bytes:
+        aad = material_aad(key_arn, version_id, key_spec)
+        return self._root_key.wrap(material, aad, nonce=secrets.token_bytes(NONCE_LENGTH))
+
+    def unwrap(self, key_arn: str, version_id: bytes, key_spec: str, wrapped: bytes) -> bytes:
+        try:
+            return self._root_key.unwrap(wrapped, material_aad(key_arn, version_id, key_spec))
+        except UnwrapError:
+            raise MaterialUnwrapError(f"material of {key_arn} does not unwrap") from None

@@ -1,0 +1,86 @@
+"""The composition root: builds a process's objects from its settings.
+
+``create_app`` is the factory uvicorn calls in each worker process (after the
+fork), so database connections and caches are never shared across processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from strongroom.auth.credentials import CredentialResolver
+from strongroom.auth.sigv4 import SigV4Verifier
+from strongroom.clock import Clock, OffsetClock, SystemClock
+from strongroom.crypto.wrapping import NONCE_LENGTH, RootKey, UnwrapError
+from strongroom.domain.repositories import Store
+from strongroom.http.app import KmsApp
+from strongroom.http.shapes import ServiceModel
+from strongroom.keystores.default import DefaultKeyStore
+from strongroom.keystores.root_key_file import load_root_key
+from strongroom.service.context import ServiceContext
+from strongroom.settings import Settings, load_settings
+from strongroom.store import SqlStore
+
+_CHECK_NAME = "root_key_check"
+_CHECK_AAD = b"strongroom root key check"
+_CHECK_VALUE = b"strongroom"
+
+
+class WrongRootKey(Exception):
+    """The root key does not match the one this database was created with."""
+
+
+def open_store(settings: Settings) -> Store:
+    return SqlStore(settings.resolved_database_url())
+
+
+def check_root_key(store: Store, root_key: RootKey) -> None:
+    """Record a check value on first use; afterwards refuse a root key that cannot open it.
+
+    Raises WrongRootKey.
+    """
+    with store.unit_of_work() as uow:
+        check = uow.meta.get(_CHECK_NAME)
+        if check is None:
+            uow.meta.put(
+                _CHECK_NAME,
+                root_key.wrap(_CHECK_VALUE, _CHECK_AAD, nonce=secrets.token_bytes(NONCE_LENGTH)),
+            )
+            return
+    try:
+        root_key.unwrap(check, _CHECK_AAD)
+    except UnwrapError:
+        raise WrongRootKey(
+            "the root key file does not match this database (wrong data dir or database URL?)"
+        ) from None
+
+
+def build_app(settings: Settings) -> KmsApp:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    store = open_store(settings)
+    root_key = load_root_key(settings.root_key_path)
+    check_root_key(store, root_key)
+    clock: Clock = OffsetClock() if settings.test_mode else SystemClock()
+    ctx = ServiceContext(
+        store=store,
+        keystore=DefaultKeyStore(root_key),
+        clock=clock,
+        cache_ttl_seconds=settings.cache_ttl_seconds,
+    )
+    return KmsApp(
+        ctx=ctx,
+        model=ServiceModel(),
+        verifier=SigV4Verifier(max_skew_seconds=settings.max_clock_skew_seconds),
+        credentials=CredentialResolver(store, root_key, ttl=settings.cache_ttl_seconds),
+        clock=clock,
+        max_body_bytes=settings.max_body_bytes,
+        on_shutdown=store.close,
+    )
+
+
+def create_app() -> KmsApp:
+    """The uvicorn factory: settings come from the environment the CLI prepared."""
+    return build_app(load_settings())

@@ -1,0 +1,1 @@
+"""The KMS operations: one function per operation, no HTTP and no SQL."""

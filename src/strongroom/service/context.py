@@ -1,0 +1,58 @@
+"""Everything an operation needs, built once per process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+from strongroom.clock import Clock
+from strongroom.domain.repositories import Store
+from strongroom.keystores.default import DefaultKeyStore
+from strongroom.service.key_cache import CachedKey, TtlCache
+
+T = TypeVar("T")
+
+
+class ServiceContext:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        keystore: DefaultKeyStore,
+        clock: Clock,
+        cache_ttl_seconds: float,
+    ) -> None:
+        self.store = store
+        self.keystore = keystore
+        self.clock = clock
+        self.keys: TtlCache[CachedKey] = TtlCache(self._load_key, ttl=cache_ttl_seconds)
+        # "<account>/<region>/<alias name>" -> target key id
+        self.aliases: TtlCache[str] = TtlCache(self._load_alias, ttl=cache_ttl_seconds)
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        """Run blocking work (the database) on a worker thread, off the event loop."""
+        return await asyncio.to_thread(fn)
+
+    def _load_key(self, key_id: str) -> CachedKey | None:
+        with self.store.unit_of_work(write=False) as uow:
+            record = uow.keys.get(key_id)
+            if record is None:
+                return None
+            versions = uow.keys.versions(key_id)
+        materials = {
+            v.version_id: self.keystore.unwrap(
+                record.arn, v.version_id, record.key_spec, v.wrapped_material
+            )
+            for v in versions
+        }
+        return CachedKey(record, materials)
+
+    def _load_alias(self, qualified_name: str) -> str | None:
+        account_id, region, name = qualified_name.split("/", 2)
+        with self.store.unit_of_work(write=False) as uow:
+            alias = uow.aliases.get(account_id, region, name)
+        return None if alias is None else alias.target_key_id
+
+    def forget_alias(self, account_id: str, region: str, name: str) -> None:
+        self.aliases.invalidate(f"{account_id}/{region}/{name}")

@@ -1,0 +1,328 @@
+"""The symmetric hot path: Encrypt, Decrypt, ReEncrypt, GenerateDataKey[WithoutPlaintext].
+
+These run on the event loop and touch no database when the key is cached.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from strongroom.crypto import blob
+from strongroom.crypto import encryption_context as ec_encoding
+from strongroom.domain.keys import KeyRecord
+from strongroom.service.caller import Caller
+from strongroom.service.context import ServiceContext
+from strongroom.service.errors import (
+    DryRunOperationException,
+    IncorrectKeyException,
+    InvalidCiphertextException,
+    InvalidKeyUsageException,
+    UnsupportedOperationException,
+    ValidationException,
+)
+from strongroom.service.identifiers import access_denied
+from strongroom.service.key_cache import CachedKey
+from strongroom.service.key_specs import ENCRYPT_DECRYPT, SYMMETRIC_DEFAULT
+from strongroom.service.lookup import cached_key
+from strongroom.service.states import check_state
+
+IGNORE_CIPHERTEXT = "IGNORE_CIPHERTEXT"
+_DATA_KEY_BYTES = {"AES_256": 32, "AES_128": 16}
+
+
+def _check_symmetric_use(record: KeyRecord, operation: str, algorithm: str | None) -> str:
+    """The algorithm to use; raises InvalidKeyUsageException if the key cannot do this."""
+    if record.key_usage != ENCRYPT_DECRYPT:
+        raise InvalidKeyUsageException(
+            f"{record.arn} key usage is {record.key_usage} which is not valid for {operation}."
+        )
+    algorithm = algorithm or SYMMETRIC_DEFAULT
+    if algorithm != SYMMETRIC_DEFAULT or record.key_spec != SYMMETRIC_DEFAULT:
+        raise InvalidKeyUsageException(
+            f"Algorithm {algorithm} is incompatible with key spec {record.key_spec}."
+        )
+    return algorithm
+
+
+def _encode_context(context: Mapping[str, str] | None) -> bytes:
+    try:
+        return ec_encoding.encode(context)
+    except ec_encoding.EncryptionContextTooLarge:
+        raise ValidationException(
+            f"Encryption context must not exceed {ec_encoding.MAX_ENCODED_LENGTH} bytes."
+        ) from None
+
+
+def _reject_recipient(recipient: object) -> None:
+    if recipient is not None:
+        raise UnsupportedOperationException(
+            "Recipient (attested enclave) requests are not supported by this server."
+        )
+
+
+def _seal(key: CachedKey, plaintext: bytes, encoded_context: bytes) -> bytes:
+    record = key.record
+    return blob.encrypt(
+        key.primary_material,
+        record.key_id,
+        record.primary_version_id,
+        plaintext,
+        encoded_context,
+        salt=secrets.token_bytes(blob.SALT_LENGTH),
+        nonce=secrets.token_bytes(blob.NONCE_LENGTH),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EncryptRequest:
+    key_id: str
+    plaintext: bytes
+    encryption_context: dict[str, str] | None = None
+    grant_tokens: list[str] | None = None
+    encryption_algorithm: str | None = None
+    dry_run: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EncryptResult:
+    ciphertext_blob: bytes
+    key_id: str
+    encryption_algorithm: str
+
+
+async def encrypt(ctx: ServiceContext, caller: Caller, req: EncryptRequest) -> EncryptResult:
+    key = await cached_key(ctx, caller, req.key_id, "Encrypt")
+    algorithm = _check_symmetric_use(key.record, "Encrypt", req.encryption_algorithm)
+    encoded_context = _encode_context(req.encryption_context)
+    if req.dry_run:
+        raise DryRunOperationException
+    return EncryptResult(_seal(key, req.plaintext, encoded_context), key.record.arn, algorithm)
+
+
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    key: CachedKey
+    plaintext: bytes
+    version_id: bytes
+    algorithm: str
+
+
+async def _open(
+    ctx: ServiceContext,
+    caller: Caller,
+    operation: str,
+    ciphertext: bytes,
+    context: Mapping[str, str] | None,
+    named_key: str | None,
+    algorithm: str | None,
+) -> _Opened:
+    """Decrypt a symmetric blob for ``operation``, with every check Decrypt makes."""
+    try:
+        header = blob.parse_header(ciphertext)
+    except blob.InvalidBlob:
+        raise InvalidCiphertextException from None
+    key = await ctx.keys.get(header.key_id)
+    if key is None:
+        raise InvalidCiphertextException
+    record = key.record
+    if record.account_id != caller.account_id:
+        raise access_denied(caller, operation, record.arn)
+    if record.region != caller.region:
+        raise InvalidCiphertextException
+    if named_key is not None:
+        named = await cached_key(ctx, caller, named_key, operation)
+        if named.record.key_id != record.key_id:
+            raise IncorrectKeyException
+    check_state(operation, record)
+    algorithm = _check_symmetric_use(record, operation, algorithm)
+    material = key.materials.get(header.version_id)
+    if material is None:
+        # Another node may have rotated the key since this one cached it.
+        ctx.keys.invalidate(header.key_id)
+        reloaded = await ctx.keys.get(header.key_id)
+        material = None if reloaded is None else reloaded.materials.get(header.version_id)
+        if material is None:
+            raise InvalidCiphertextException
+    try:
+        plaintext = blob.decrypt(material, ciphertext, _encode_context(context))
+    except blob.InvalidBlob:
+        raise InvalidCiphertextException from None
+    return _Opened(key, plaintext, header.version_id, algorithm)
+
+
+def _require_ciphertext(
+    ciphertext: bytes | None, dry_run: bool | None, modifiers: list[str] | None, key_id: str | None
+) -> bool:
+    """True if this is an authorization-only dry run (IGNORE_CIPHERTEXT)."""
+    if dry_run and modifiers and IGNORE_CIPHERTEXT in modifiers:
+        if key_id is None:
+            raise ValidationException(
+                "KeyId is required when the DryRunModifiers include IGNORE_CIPHERTEXT."
+            )
+        return True
+    if ciphertext is None:
+        raise ValidationException(
+            "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy "
+            "constraint: Member must not be null"
+        )
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class DecryptRequest:
+    ciphertext_blob: bytes | None = None
+    encryption_context: dict[str, str] | None = None
+    grant_tokens: list[str] | None = None
+    key_id: str | None = None
+    encryption_algorithm: str | None = None
+    recipient: dict[str, object] | None = None
+    dry_run: bool | None = None
+    dry_run_modifiers: list[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DecryptResult:
+    key_id: str
+    plaintext: bytes
+    encryption_algorithm: str
+    key_material_id: str
+
+
+async def decrypt(ctx: ServiceContext, caller: Caller, req: DecryptRequest) -> DecryptResult:
+    _reject_recipient(req.recipient)
+    if _require_ciphertext(req.ciphertext_blob, req.dry_run, req.dry_run_modifiers, req.key_id):
+        assert req.key_id is not None
+        key = await cached_key(ctx, caller, req.key_id, "Decrypt")
+        _check_symmetric_use(key.record, "Decrypt", req.encryption_algorithm)
+        raise DryRunOperationException
+    assert req.ciphertext_blob is not None
+    opened = await _open(
+        ctx,
+        caller,
+        "Decrypt",
+        req.ciphertext_blob,
+        req.encryption_context,
+        req.key_id,
+        req.encryption_algorithm,
+    )
+    if req.dry_run:
+        raise DryRunOperationException
+    return DecryptResult(
+        opened.key.record.arn, opened.plaintext, opened.algorithm, opened.version_id.hex()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReEncryptRequest:
+    destination_key_id: str
+    ciphertext_blob: bytes | None = None
+    source_encryption_context: dict[str, str] | None = None
+    source_key_id: str | None = None
+    destination_encryption_context: dict[str, str] | None = None
+    source_encryption_algorithm: str | None = None
+    destination_encryption_algorithm: str | None = None
+    grant_tokens: list[str] | None = None
+    dry_run: bool | None = None
+    dry_run_modifiers: list[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReEncryptResult:
+    ciphertext_blob: bytes
+    source_key_id: str
+    key_id: str
+    source_encryption_algorithm: str
+    destination_encryption_algorithm: str
+    source_key_material_id: str
+    destination_key_material_id: str
+
+
+async def re_encrypt(ctx: ServiceContext, caller: Caller, req: ReEncryptRequest) -> ReEncryptResult:
+    authorization_only = _require_ciphertext(
+        req.ciphertext_blob, req.dry_run, req.dry_run_modifiers, req.source_key_id
+    )
+    destination = await cached_key(ctx, caller, req.destination_key_id, "ReEncrypt")
+    destination_algorithm = _check_symmetric_use(
+        destination.record, "ReEncrypt", req.destination_encryption_algorithm
+    )
+    destination_context = _encode_context(req.destination_encryption_context)
+    if authorization_only:
+        assert req.source_key_id is not None
+        source = await cached_key(ctx, caller, req.source_key_id, "ReEncrypt")
+        _check_symmetric_use(source.record, "ReEncrypt", req.source_encryption_algorithm)
+        raise DryRunOperationException
+    assert req.ciphertext_blob is not None
+    opened = await _open(
+        ctx,
+        caller,
+        "ReEncrypt",
+        req.ciphertext_blob,
+        req.source_encryption_context,
+        req.source_key_id,
+        req.source_encryption_algorithm,
+    )
+    if req.dry_run:
+        raise DryRunOperationException
+    return ReEncryptResult(
+        ciphertext_blob=_seal(destination, opened.plaintext, destination_context),
+        source_key_id=opened.key.record.arn,
+        key_id=destination.record.arn,
+        source_encryption_algorithm=opened.algorithm,
+        destination_encryption_algorithm=destination_algorithm,
+        source_key_material_id=opened.version_id.hex(),
+        destination_key_material_id=destination.record.material_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateDataKeyRequest:
+    key_id: str
+    encryption_context: dict[str, str] | None = None
+    number_of_bytes: int | None = None
+    key_spec: str | None = None
+    grant_tokens: list[str] | None = None
+    recipient: dict[str, object] | None = None
+    dry_run: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateDataKeyResult:
+    ciphertext_blob: bytes
+    key_id: str
+    key_material_id: str
+    plaintext: bytes | None = None
+
+
+async def _generate_data_key(
+    ctx: ServiceContext, caller: Caller, req: GenerateDataKeyRequest, operation: str
+) -> GenerateDataKeyResult:
+    _reject_recipient(req.recipient)
+    if (req.number_of_bytes is None) == (req.key_spec is None):
+        raise ValidationException("Please specify either number of bytes or key spec.")
+    length = req.number_of_bytes or _DATA_KEY_BYTES[req.key_spec or "AES_256"]
+    key = await cached_key(ctx, caller, req.key_id, operation)
+    _check_symmetric_use(key.record, operation, None)
+    encoded_context = _encode_context(req.encryption_context)
+    if req.dry_run:
+        raise DryRunOperationException
+    data_key = secrets.token_bytes(length)
+    return GenerateDataKeyResult(
+        ciphertext_blob=_seal(key, data_key, encoded_context),
+        key_id=key.record.arn,
+        key_material_id=key.record.material_id,
+        plaintext=data_key if operation == "GenerateDataKey" else None,
+    )
+
+
+async def generate_data_key(
+    ctx: ServiceContext, caller: Caller, req: GenerateDataKeyRequest
+) -> GenerateDataKeyResult:
+    return await _generate_data_key(ctx, caller, req, "GenerateDataKey")
+
+
+async def generate_data_key_without_plaintext(
+    ctx: ServiceContext, caller: Caller, req: GenerateDataKeyRequest
+) -> GenerateDataKeyResult:
+    return await _generate_data_key(ctx, caller, req, "GenerateDataKeyWithoutPlaintext")

@@ -1,0 +1,76 @@
+"""Parsing the ways a caller may name a key: key id, key ARN, alias name, alias ARN.
+
+Resolution rules and messages follow kms-semantics §2: a malformed id is
+``NotFoundException "Invalid keyId '<input>'"``; an ARN of another region is
+``NotFoundException "Invalid arn <region>"``. A key or alias ARN of another
+account is refused with AccessDeniedException: until key policies can grant
+cross-account use, the default key policy (account root only) never allows it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from strongroom.service.caller import Caller
+from strongroom.service.errors import AccessDeniedException, NotFoundException
+
+_KEY_ID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}"
+)
+_ARN = re.compile(r"arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):(key/.+|alias/.+)")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRef:
+    key_id: str
+    account_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AliasRef:
+    name: str
+    account_id: str
+
+
+def access_denied(caller: Caller, operation: str, resource_arn: str) -> AccessDeniedException:
+    return AccessDeniedException(
+        f"User: {caller.principal_arn} is not authorized to perform: kms:{operation} "
+        f"on resource: {resource_arn} because no resource-based policy allows the "
+        f"kms:{operation} action"
+    )
+
+
+def parse(value: str, caller: Caller, operation: str, *, allow_alias: bool) -> KeyRef | AliasRef:
+    """The key or alias ``value`` names, in the caller's account and region.
+
+    Raises NotFoundException for malformed identifiers, aliases where the
+    operation takes none, and ARNs of other regions; AccessDeniedException for
+    ARNs of other accounts.
+    """
+    if value.startswith("arn:"):
+        m = _ARN.fullmatch(value)
+        if m is None:
+            raise NotFoundException(f"Invalid arn {value}")
+        region, account_id, resource = m.groups()
+        if region != caller.region:
+            raise NotFoundException(f"Invalid arn {region}")
+        if resource.startswith("alias/"):
+            if not allow_alias:
+                raise NotFoundException(f"Invalid keyId '{value}'")
+            ref: KeyRef | AliasRef = AliasRef(resource, account_id)
+        else:
+            key_id = resource[4:]
+            if _KEY_ID.fullmatch(key_id) is None:
+                raise NotFoundException(f"Invalid keyId '{value}'")
+            ref = KeyRef(key_id, account_id)
+        if account_id != caller.account_id:
+            raise access_denied(caller, operation, value)
+        return ref
+    if value.startswith("alias/"):
+        if not allow_alias:
+            raise NotFoundException(f"Invalid keyId '{value}'")
+        return AliasRef(value, caller.account_id)
+    if _KEY_ID.fullmatch(value) is None:
+        raise NotFoundException(f"Invalid keyId '{value}'")
+    return KeyRef(value, caller.account_id)

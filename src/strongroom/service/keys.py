@@ -1,0 +1,261 @@
+"""Key management: CreateKey, DescribeKey, ListKeys, UpdateKeyDescription, EnableKey, DisableKey."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from strongroom.domain.keys import KeyRecord, KeyState, KeyVersion
+from strongroom.domain.tags import Tag
+from strongroom.service.arns import key_arn
+from strongroom.service.caller import Caller
+from strongroom.service.context import ServiceContext
+from strongroom.service.errors import UnsupportedOperationException
+from strongroom.service.key_specs import ENCRYPTION_ALGORITHMS, choose_spec_and_usage
+from strongroom.service.lookup import cached_key, key_id_of, locked_key
+from strongroom.service.markers import make_marker, read_marker
+from strongroom.service.policies import check_policy_document
+from strongroom.service.tag_rules import check_new_tags, check_tag_count
+
+VERSION_ID_LENGTH = 32
+
+
+@dataclass(frozen=True, slots=True)
+class KeyMetadata:
+    aws_account_id: str
+    key_id: str
+    arn: str
+    creation_date: float
+    enabled: bool
+    description: str
+    key_usage: str
+    key_state: str
+    origin: str
+    key_manager: str
+    customer_master_key_spec: str
+    key_spec: str
+    multi_region: bool
+    encryption_algorithms: list[str] | None = None
+    deletion_date: float | None = None
+    current_key_material_id: str | None = None
+
+
+def key_metadata(record: KeyRecord) -> KeyMetadata:
+    return KeyMetadata(
+        aws_account_id=record.account_id,
+        key_id=record.key_id,
+        arn=record.arn,
+        creation_date=record.created_at,
+        enabled=record.state is KeyState.ENABLED,
+        description=record.description,
+        key_usage=record.key_usage,
+        key_state=record.state.value,
+        origin=record.origin,
+        key_manager=record.key_manager,
+        customer_master_key_spec=record.key_spec,
+        key_spec=record.key_spec,
+        multi_region=record.multi_region,
+        encryption_algorithms=ENCRYPTION_ALGORITHMS.get(record.key_spec),
+        deletion_date=record.deletion_date,
+        current_key_material_id=record.material_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CreateKeyRequest:
+    policy: str | None = None
+    description: str | None = None
+    key_usage: str | None = None
+    customer_master_key_spec: str | None = None
+    key_spec: str | None = None
+    origin: str | None = None
+    custom_key_store_id: str | None = None
+    bypass_policy_lockout_safety_check: bool | None = None
+    tags: list[Tag] | None = None
+    multi_region: bool | None = None
+    xks_key_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyMetadataResult:
+    key_metadata: KeyMetadata
+
+
+async def create_key(
+    ctx: ServiceContext, caller: Caller, req: CreateKeyRequest
+) -> KeyMetadataResult:
+    spec, usage = choose_spec_and_usage(req.key_spec, req.customer_master_key_spec, req.key_usage)
+    origin = req.origin or "AWS_KMS"
+    if origin != "AWS_KMS" or req.custom_key_store_id is not None or req.xks_key_id is not None:
+        raise UnsupportedOperationException(
+            f"Origin {origin} and custom key stores are not supported by this server yet."
+        )
+    if req.multi_region:
+        raise UnsupportedOperationException("Multi-Region keys are not supported by this server.")
+    if req.policy is not None:
+        check_policy_document(req.policy)
+    tags = req.tags or []
+    check_new_tags(tags)
+    check_tag_count([], tags)
+
+    key_id = str(uuid.uuid4())
+    arn = key_arn(caller.region, caller.account_id, key_id)
+    version_id = secrets.token_bytes(VERSION_ID_LENGTH)
+    material = ctx.keystore.new_symmetric_material()
+    now = ctx.clock.now()
+    record = KeyRecord(
+        key_id=key_id,
+        account_id=caller.account_id,
+        region=caller.region,
+        arn=arn,
+        key_spec=spec,
+        key_usage=usage,
+        origin=origin,
+        key_manager="CUSTOMER",
+        state=KeyState.ENABLED,
+        description=req.description or "",
+        created_at=now,
+        primary_version_id=version_id,
+        policy=req.policy,
+    )
+    version = KeyVersion(
+        key_id=key_id,
+        version_id=version_id,
+        wrapped_material=ctx.keystore.wrap(arn, version_id, spec, material),
+        created_at=now,
+    )
+
+    def write() -> None:
+        with ctx.store.unit_of_work() as uow:
+            uow.keys.insert(record, version)
+            if tags:
+                uow.tags.put(key_id, tags)
+
+    await ctx.run(write)
+    return KeyMetadataResult(key_metadata(record))
+
+
+@dataclass(frozen=True, slots=True)
+class DescribeKeyRequest:
+    key_id: str
+    grant_tokens: list[str] | None = None
+
+
+async def describe_key(
+    ctx: ServiceContext, caller: Caller, req: DescribeKeyRequest
+) -> KeyMetadataResult:
+    key = await cached_key(ctx, caller, req.key_id, "DescribeKey")
+    return KeyMetadataResult(key_metadata(key.record))
+
+
+@dataclass(frozen=True, slots=True)
+class ListKeysRequest:
+    limit: int | None = None
+    marker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyListEntry:
+    key_id: str
+    key_arn: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListKeysResult:
+    keys: list[KeyListEntry]
+    truncated: bool
+    next_marker: str | None = None
+
+
+async def list_keys(ctx: ServiceContext, caller: Caller, req: ListKeysRequest) -> ListKeysResult:
+    limit = req.limit or 100
+    after = read_marker(req.marker)
+
+    def read() -> list[KeyRecord]:
+        with ctx.store.unit_of_work(write=False) as uow:
+            # One extra row tells whether there is a next page.
+            return uow.keys.list(
+                caller.account_id, caller.region, limit=limit + 1, after_key_id=after
+            )
+
+    records = await ctx.run(read)
+    page = records[:limit]
+    truncated = len(records) > limit
+    return ListKeysResult(
+        keys=[KeyListEntry(r.key_id, r.arn) for r in page],
+        truncated=truncated,
+        next_marker=make_marker(page[-1].key_id) if truncated else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateKeyDescriptionRequest:
+    key_id: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeyIdRequest:
+    key_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class EmptyResult:
+    pass
+
+
+async def _update_key(
+    ctx: ServiceContext,
+    caller: Caller,
+    identifier: str,
+    operation: str,
+    change: Callable[[KeyRecord], KeyRecord],
+) -> None:
+    key_id = key_id_of(identifier, caller, operation)
+
+    def write() -> None:
+        with ctx.store.unit_of_work() as uow:
+            record = locked_key(uow, caller, key_id, operation)
+            updated = change(record)
+            uow.keys.update(dataclasses.replace(updated, revision=record.revision + 1))
+
+    await ctx.run(write)
+    ctx.keys.invalidate(key_id)
+
+
+async def update_key_description(
+    ctx: ServiceContext, caller: Caller, req: UpdateKeyDescriptionRequest
+) -> EmptyResult:
+    await _update_key(
+        ctx,
+        caller,
+        req.key_id,
+        "UpdateKeyDescription",
+        lambda r: dataclasses.replace(r, description=req.description),
+    )
+    return EmptyResult()
+
+
+async def enable_key(ctx: ServiceContext, caller: Caller, req: KeyIdRequest) -> EmptyResult:
+    await _update_key(
+        ctx,
+        caller,
+        req.key_id,
+        "EnableKey",
+        lambda r: dataclasses.replace(r, state=KeyState.ENABLED),
+    )
+    return EmptyResult()
+
+
+async def disable_key(ctx: ServiceContext, caller: Caller, req: KeyIdRequest) -> EmptyResult:
+    await _update_key(
+        ctx,
+        caller,
+        req.key_id,
+        "DisableKey",
+        lambda r: dataclasses.replace(r, state=KeyState.DISABLED),
+    )
+    return EmptyResult()

@@ -1,0 +1,908 @@
+"""The store contract (``strongroom.domain.repositories``), run on SQLite and PostgreSQL.
+
+Every test that takes the ``store`` fixture runs once per backend; a test
+that only makes sense on one backend says so in its name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import cast
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.exc import DBAPIError
+
+import strongroom
+import strongroom.store
+from strongroom.domain.aliases import Alias
+from strongroom.domain.errors import Conflict, NotFound
+from strongroom.domain.identities import AccessKey, Account, Principal
+from strongroom.domain.keys import KeyRecord, KeyState, KeyVersion
+from strongroom.domain.repositories import Store, UnitOfWork
+from strongroom.domain.tags import Tag
+from strongroom.store import SqlStore
+from strongroom.store.unit_of_work import SqlUnitOfWork
+
+ACCOUNT = "111122223333"
+OTHER_ACCOUNT = "444455556666"
+REGION = "us-east-1"
+OTHER_REGION = "eu-west-1"
+# An epoch time with microseconds: a 32-bit float column would not round-trip it.
+NOW = 1_764_400_000.123456
+
+
+def version_id_for(key_id: str, number: int = 0) -> bytes:
+    return hashlib.sha256(f"{key_id}/{number}".encode()).digest()
+
+
+def make_key(
+    key_id: str = "1234abcd-12ab-34cd-56ef-1234567890ab",
+    *,
+    account_id: str = ACCOUNT,
+    region: str = REGION,
+    created_at: float = NOW,
+) -> tuple[KeyRecord, KeyVersion]:
+    """A key with default metadata and its first version."""
+    version = KeyVersion(
+        key_id=key_id,
+        version_id=version_id_for(key_id),
+        wrapped_material=b"\x01wrapped\x00material" + key_id.encode(),
+        created_at=created_at,
+    )
+    key = KeyRecord(
+        key_id=key_id,
+        account_id=account_id,
+        region=region,
+        arn=f"arn:aws:kms:{region}:{account_id}:key/{key_id}",
+        key_spec="SYMMETRIC_DEFAULT",
+        key_usage="ENCRYPT_DECRYPT",
+        origin="AWS_KMS",
+        key_manager="CUSTOMER",
+        state=KeyState.ENABLED,
+        description="",
+        created_at=created_at,
+        primary_version_id=version.version_id,
+    )
+    return key, version
+
+
+def add_key(store: Store, key_id: str = "1234abcd-12ab-34cd-56ef-1234567890ab") -> KeyRecord:
+    key, version = make_key(key_id)
+    with store.unit_of_work() as uow:
+        uow.keys.insert(key, version)
+    return key
+
+
+def make_alias(name: str, target_key_id: str, *, region: str = REGION) -> Alias:
+    return Alias(
+        account_id=ACCOUNT,
+        region=region,
+        name=name,
+        target_key_id=target_key_id,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
+def bump_revision(store: Store, key_id: str) -> None:
+    """Read-modify-write of a key in one write unit, locking it first."""
+    with store.unit_of_work() as uow:
+        key = uow.keys.get(key_id, for_update=True)
+        assert key is not None
+        uow.keys.update(replace(key, revision=key.revision + 1))
+
+
+def revision_of(store: Store, key_id: str) -> int:
+    with store.unit_of_work(write=False) as uow:
+        key = uow.keys.get(key_id)
+        assert key is not None
+        return key.revision
+
+
+# --- The package surface ----------------------------------------------------------------
+
+
+def test_package_exports_only_sql_store() -> None:
+    assert strongroom.store.__all__ == ["SqlStore"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite://",
+        "sqlite:///:memory:",
+        "mysql+pymysql://root@localhost/strongroom",
+        "postgresql+psycopg2://postgres@127.0.0.1/strongroom",
+    ],
+)
+def test_constructor_rejects_unsupported_urls(url: str) -> None:
+    with pytest.raises(ValueError):
+        SqlStore(url)
+
+
+def test_closed_store_refuses_units_of_work(tmp_path: Path) -> None:
+    sql_store = SqlStore(f"sqlite:///{tmp_path / 'closed.db'}")
+    sql_store.migrate()
+    sql_store.close()
+    with pytest.raises(RuntimeError), sql_store.unit_of_work():
+        pass
+
+
+# --- Keys -------------------------------------------------------------------------------
+
+
+def test_key_with_every_field_set_reads_back_equal(store: Store) -> None:
+    key, version = make_key()
+    key = replace(
+        key,
+        state=KeyState.PENDING_DELETION,
+        description="déjà vu ✓",
+        policy='{"Version": "2012-10-17", "Statement": []}',
+        deletion_date=NOW + 7 * 86400.5,
+        pending_window_days=7,
+        multi_region=True,
+        rotation_enabled=True,
+        rotation_period_days=365,
+        next_rotation_at=NOW + 0.000001,
+        revision=42,
+    )
+    version = replace(version, rotation_type="ON_DEMAND")
+    with store.unit_of_work() as uow:
+        uow.keys.insert(key, version)
+
+    with store.unit_of_work(write=False) as uow:
+        stored = uow.keys.get(key.key_id)
+        versions = uow.keys.versions(key.key_id)
+
+    assert stored == key
+    assert versions == [version]
+    assert stored is not None
+    assert type(stored.primary_version_id) is bytes
+    assert type(stored.state) is KeyState
+    assert type(versions[0].wrapped_material) is bytes
+
+
+def test_key_with_defaults_reads_back_equal(store: Store) -> None:
+    key = add_key(store)
+    with store.unit_of_work(write=False) as uow:
+        assert uow.keys.get(key.key_id) == key
+
+
+def test_get_of_missing_key_returns_none(store: Store) -> None:
+    with store.unit_of_work(write=False) as uow:
+        assert uow.keys.get("no-such-key") is None
+
+
+def test_get_for_update_returns_the_key(store: Store) -> None:
+    key = add_key(store)
+    with store.unit_of_work() as uow:
+        assert uow.keys.get(key.key_id, for_update=True) == key
+
+
+def test_insert_of_existing_key_id_raises_conflict_and_writes_nothing(store: Store) -> None:
+    key = add_key(store)
+    duplicate, _ = make_key(key.key_id)
+    other_version = KeyVersion(key.key_id, version_id_for(key.key_id, 1), b"other", NOW)
+    duplicate = replace(duplicate, primary_version_id=other_version.version_id)
+
+    with store.unit_of_work() as uow:
+        with pytest.raises(Conflict):
+            uow.keys.insert(duplicate, other_version)
+        # The unit of work stays usable after a Conflict.
+        assert uow.keys.versions(key.key_id) == [make_key(key.key_id)[1]]
+
+    with store.unit_of_work(write=False) as uow:
+        assert uow.keys.get(key.key_id) == key
+        assert len(uow.keys.versions(key.key_id)) == 1
+
+
+def test_insert_rejects_a_version_that_is_not_the_keys_primary(store: Store) -> None:
+    key, version = make_key("key-a")
+    _, other_version = make_key("key-b")
+    with store.unit_of_work() as uow:
+        with pytest.raises(ValueError):
+            uow.keys.insert(key, other_version)
+        with pytest.raises(ValueError):
+            uow.keys.insert(key, replace(version, version_id=version_id_for("key-a", 9)))
+        assert uow.keys.get("key-a") is None
+
+
+def test_update_writes_mutable_fields_as_given_without_bumping_revision(store: Store) -> None:
+    key = add_key(store)
+    new_version = KeyVersion(key.key_id, version_id_for(key.key_id, 1), b"second", NOW + 1)
+    changed = replace(
+        key,
+        state=KeyState.DISABLED,
+        description="changed",
+        primary_version_id=new_version.version_id,
+        policy="{}",
+        deletion_date=NOW + 30,
+        pending_window_days=30,
+        multi_region=True,
+        rotation_enabled=True,
+        rotation_period_days=90,
+        next_rotation_at=NOW + 90 * 86400,
+        revision=key.revision,  # the caller did not bump it: neither does the store
+    )
+    with store.unit_of_work() as uow:
+        uow.keys.add_version(new_version)
+        uow.keys.update(changed)
+
+    with store.unit_of_work(write=False) as uow:
+        assert uow.keys.get(key.key_id) == changed
+
+
+def test_update_stores_the_callers_revision(store: Store) -> None:
+    key = add_key(store)
+    with store.unit_of_work() as uow:
+        uow.keys.update(replace(key, revision=7))
+    assert revision_of(store, key.key_id) == 7
+
+
+def test_update_leaves_fields_fixed_at_creation_alone(store: Store) -> None:
+    key = add_key(store)
+    with store.unit_of_work() as uow:
+        uow.keys.update(
+            replace(
+                key,
+                account_id=OTHER_ACCOUNT,
+                region=OTHER_REGION,
+                arn="arn:changed",
+                key_spec="RSA_2048",
+                key_usage="SIGN_VERIFY",
+                origin="EXTERNAL",
+                key_manager="AWS",
+                created_at=0.0,
+            )
+        )
+    with store.unit_of_work(write=False) as uow:
+        assert uow.keys.get(key.key_id) == key
+
+
+def test_update_of_missing_key_raises_not_found(store: Store) -> None:
+    key, _ = make_key()
+    with store.unit_of_work() as uow, pytest.raises(NotFound):
+        uow.keys.update(key)
+
+
+def test_list_pages_through_one_account_and_region_by_key_id(store: Store) -> None:
+    key_ids = ["k-5", "k-1", "k-3", "k-2", "k-4"]
+    with store.unit_of_work() as uow:
+        for key_id in key_ids:
+            uow.keys.insert(*make_key(key_id))
+        uow.keys.insert(*make_key("other-account", account_id=OTHER_ACCOUNT))
+        uow.keys.insert(*make_key("other-region", region=OTHER_REGION))
+
+    with store.unit_of_work(write=False) as uow:
+        first = uow.keys.list(ACCOUNT, REGION, limit=2, after_key_id=None)
+        second = uow.keys.list(ACCOUNT, REGION, limit=2, after_key_id=first[-1].key_id)
+        third = uow.keys.list(ACCOUNT, REGION, limit=2, after_key_id=second[-1].key_id)
+        beyond = uow.keys.list(ACCOUNT, REGION, limit=2, after_key_id=third[-1].key_id)
+        everything = uow.keys.list(ACCOUNT, REGION, limit=100, after_key_id=None)
+
+    assert [k.key_id for k in first] == ["k-1", "k-2"]
+    assert [k.key_id for k in second] == ["k-3", "k-4"]
+    assert [k.key_id for k in third] == ["k-5"]
+    assert beyond == []
+    assert everything == [make_key(key_id)[0] for key_id in sorted(key_ids)]
+
+
+def test_list_rejects_a_limit_below_one(store: Store) -> None:
+    with store.unit_of_work(write=False) as uow, pytest.raises(ValueError):
+        uow.keys.list(ACCOUNT, REGION, limit=0, after_key_id=None)
+
+
+# Characters whose order differs between byte order and natural-language
+# collations (case, punctuation, accents), but none that PostgreSQL rejects.
+_ID_CHARACTERS = st.sampled_from(list("aAbBzZ09-_/:.é€"))
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    key_ids=st.lists(
+        st.text(_ID_CHARACTERS, min_size=1, max_size=6), min_size=0, max_size=12, unique=True
+    ),
+    page_size=st.integers(min_value=1, max_value=5),
+)
+def test_paging_returns_every_key_once_in_code_point_order(
+    store: Store, key_ids: list[str], page_size: int
+) -> None:
+    # Each example gets an account of its own: the store fixture is shared.
+    account_id = secrets.token_hex(6)
+    with store.unit_of_work() as uow:
+        for key_id in key_ids:
+            uow.keys.insert(*make_key(f"{account_id}{key_id}", account_id=account_id))
+
+    seen: list[str] = []
+    after: str | None = None
+    with store.unit_of_work(write=False) as uow:
+        while True:
+            page = uow.keys.list(account_id, REGION, limit=page_size, after_key_id=after)
+            seen.extend(key.key_id for key in page)
+            if len(page) < page_size:
+                break
+            after = page[-1].key_id
+
+    assert seen == sorted(f"{account_id}{key_id}" for key_id in key_ids)
+
+
+def test_versions_are_listed_oldest_first(store: Store) -> None:
+    key = add_key(store)
+    later = KeyVersion(key.key_id, version_id_for(key.key_id, 1), b"v1", NOW + 10, "AUTOMATIC")
+    latest = KeyVersion(key.key_id, version_id_for(key.key_id, 2), b"v2", NOW + 20, "ON_DEMAND")
+    with store.unit_of_work() as uow:
+        uow.keys.add_version(latest)
+        uow.keys.add_version(later)
+
+    with store.unit_of_work(write=False) as uow:
+        assert uow.keys.versions(key.key_id) == [make_key()[1], later, latest]
+        assert uow.keys.versions("no-such-key") == []
+
+
+def test_add_version_to_missing_key_raises_not_found(store: Store) -> None:
+    _, version = make_key("no-such-key")
+    with store.unit_of_work() as uow:
+        with pytest.raises(NotFound):
+            uow.keys.add_version(version)
+        assert uow.keys.versions("no-such-key") == []
+
+
+def test_add_existing_version_raises_conflict(store: Store) -> None:
+    key = add_key(store)
+    with store.unit_of_work() as uow, pytest.raises(Conflict):
+        uow.keys.add_version(make_key(key.key_id)[1])
+
+
+def test_delete_removes_the_key_with_its_versions_tags_and_aliases(store: Store) -> None:
+    doomed = add_key(store, "doomed")
+    kept = add_key(store, "kept")
+    with store.unit_of_work() as uow:
+        uow.keys.add_version(KeyVersion("doomed", version_id_for("doomed", 1), b"v", NOW + 1))
+        uow.tags.put("doomed", [Tag("a", "1"), Tag("b", "2")])
+        uow.tags.put("kept", [Tag("a", "1")])
+        uow.aliases.insert(make_alias("alias/doomed-1", "doomed"))
+        uow.aliases.insert(make_alias("alias/doomed-2", "doomed", region=OTHER_REGION))
+        uow.aliases.insert(make_alias("alias/kept", "kept"))
+
+    with store.unit_of_work() as uow:
+        uow.keys.delete(doomed.key_id)
+
+    with store.unit_of_work(write=False) as uow:
+        assert uow.keys.get("doomed") is None
+        assert uow.keys.versions("doomed") == []
+        assert uow.tags.list("doomed") == []
+        assert uow.aliases.count_for_key("doomed") == 0
+        assert uow.aliases.get(ACCOUNT, REGION, "alias/doomed-1") is None
+        assert uow.aliases.get(ACCOUNT, OTHER_REGION, "alias/doomed-2") is None
+        # The other key is untouched.
+        assert uow.keys.get("kept") == kept
+        assert len(uow.keys.versions("kept")) == 1
+        assert uow.tags.list("kept") == [Tag("a", "1")]
+        assert uow.aliases.count_for_key("kept") == 1
+
+
+def test_delete_of_missing_key_is_a_no_op(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        uow.keys.delete("no-such-key")
+
+
+# --- Aliases ----------------------------------------------------------------------------
+
+
+def test_alias_reads_back_equal(store: Store) -> None:
+    key = add_key(store)
+    alias = make_alias("alias/Prod-Key_1", key.key_id)
+    with store.unit_of_work() as uow:
+        uow.aliases.insert(alias)
+    with store.unit_of_work(write=False) as uow:
+        assert uow.aliases.get(ACCOUNT, REGION, "alias/Prod-Key_1") == alias
+        assert uow.aliases.get(ACCOUNT, REGION, "alias/prod-key_1") is None
+        assert uow.aliases.get(ACCOUNT, OTHER_REGION, "alias/Prod-Key_1") is None
+
+
+def test_alias_name_taken_in_same_account_and_region_raises_conflict(store: Store) -> None:
+    first = add_key(store, "first")
+    second = add_key(store, "second")
+    with store.unit_of_work() as uow:
+        uow.aliases.insert(make_alias("alias/name", first.key_id))
+
+    with store.unit_of_work() as uow:
+        with pytest.raises(Conflict):
+            uow.aliases.insert(make_alias("alias/name", second.key_id))
+        # The unit of work stays usable, and the name is free elsewhere.
+        uow.aliases.insert(make_alias("alias/name", second.key_id, region=OTHER_REGION))
+
+    with store.unit_of_work(write=False) as uow:
+        assert uow.aliases.get(ACCOUNT, REGION, "alias/name") == make_alias("alias/name", "first")
+        stored = uow.aliases.get(ACCOUNT, OTHER_REGION, "alias/name")
+        assert stored is not None
+        assert stored.target_key_id == "second"
+
+
+def test_alias_to_missing_key_raises_not_found(store: Store) -> None:
+    with store.unit_of_work() as uow, pytest.raises(NotFound):
+        uow.aliases.insert(make_alias("alias/nothing", "no-such-key"))
+
+
+def test_update_target_repoints_the_alias(store: Store) -> None:
+    add_key(store, "first")
+    add_key(store, "second")
+    with store.unit_of_work() as uow:
+        uow.aliases.insert(make_alias("alias/name", "first"))
+    with store.unit_of_work() as uow:
+        uow.aliases.update_target(ACCOUNT, REGION, "alias/name", "second", NOW + 5)
+
+    with store.unit_of_work(write=False) as uow:
+        assert uow.aliases.get(ACCOUNT, REGION, "alias/name") == replace(
+            make_alias("alias/name", "second"), updated_at=NOW + 5
+        )
+        assert uow.aliases.count_for_key("first") == 0
+        assert uow.aliases.count_for_key("second") == 1
+
+
+def test_update_target_of_missing_alias_raises_not_found(store: Store) -> None:
+    add_key(store, "first")
+    with store.unit_of_work() as uow, pytest.raises(NotFound):
+        uow.aliases.update_target(ACCOUNT, REGION, "alias/none", "first", NOW)
+
+
+def test_update_target_to_missing_key_raises_not_found_and_keeps_target(store: Store) -> None:
+    add_key(store, "first")
+    with store.unit_of_work() as uow:
+        uow.aliases.insert(make_alias("alias/name", "first"))
+    with store.unit_of_work() as uow:
+        with pytest.raises(NotFound):
+            uow.aliases.update_target(ACCOUNT, REGION, "alias/name", "no-such-key", NOW)
+        assert uow.aliases.get(ACCOUNT, REGION, "alias/name") == make_alias("alias/name", "first")
+
+
+def test_alias_delete_reports_whether_it_existed(store: Store) -> None:
+    add_key(store, "first")
+    with store.unit_of_work() as uow:
+        uow.aliases.insert(make_alias("alias/name", "first"))
+    with store.unit_of_work() as uow:
+        assert uow.aliases.delete(ACCOUNT, REGION, "alias/name") is True
+        assert uow.aliases.delete(ACCOUNT, REGION, "alias/name") is False
+    with store.unit_of_work(write=False) as uow:
+        assert uow.aliases.get(ACCOUNT, REGION, "alias/name") is None
+        assert uow.keys.get("first") is not None
+
+
+def test_alias_list_filters_by_key_and_pages_in_code_point_order(store: Store) -> None:
+    add_key(store, "first")
+    add_key(store, "second")
+    # Byte order puts upper case and "_" before lower case; en-US would not.
+    first_names = ["alias/b-1", "alias/B", "alias/_c", "alias/a", "alias/C"]
+    second_names = ["alias/A2", "alias/z"]
+    with store.unit_of_work() as uow:
+        for name in first_names:
+            uow.aliases.insert(make_alias(name, "first"))
+        for name in second_names:
+            uow.aliases.insert(make_alias(name, "second"))
+        uow.aliases.insert(make_alias("alias/elsewhere", "first", region=OTHER_REGION))
+
+    def page(target: str | None, after: str | None, limit: int = 3) -> list[str]:
+        with store.unit_of_work(write=False) as uow:
+            found = uow.aliases.list(
+                ACCOUNT, REGION, target_key_id=target, limit=limit, after_name=after
+            )
+        return [alias.name for alias in found]
+
+    everything = sorted(first_names + second_names)
+    assert page(None, None, limit=100) == everything
+    assert page(None, None) == everything[:3]
+    assert page(None, everything[2]) == everything[3:6]
+    assert page(None, everything[5]) == everything[6:]
+    mine = sorted(first_names)
+    assert page("first", None) == mine[:3]
+    assert page("first", mine[2]) == mine[3:]
+    assert page("second", None, limit=100) == sorted(second_names)
+    assert page("no-such-key", None) == []
+    with store.unit_of_work(write=False) as uow, pytest.raises(ValueError):
+        uow.aliases.list(ACCOUNT, REGION, target_key_id=None, limit=0, after_name=None)
+
+
+def test_count_for_key_counts_aliases_in_every_region(store: Store) -> None:
+    add_key(store, "first")
+    with store.unit_of_work() as uow:
+        assert uow.aliases.count_for_key("first") == 0
+        uow.aliases.insert(make_alias("alias/one", "first"))
+        uow.aliases.insert(make_alias("alias/two", "first"))
+        uow.aliases.insert(make_alias("alias/one", "first", region=OTHER_REGION))
+        assert uow.aliases.count_for_key("first") == 3
+        assert uow.aliases.count_for_key("no-such-key") == 0
+
+
+# --- Tags -------------------------------------------------------------------------------
+
+
+def test_tags_are_listed_in_code_point_order(store: Store) -> None:
+    key = add_key(store)
+    given_tags = [Tag("b", "1"), Tag("A", "2"), Tag("_x", "3"), Tag("a", ""), Tag("é", "4")]
+    with store.unit_of_work() as uow:
+        uow.tags.put(key.key_id, given_tags)
+    with store.unit_of_work(write=False) as uow:
+        assert uow.tags.list(key.key_id) == sorted(given_tags, key=lambda tag: tag.key)
+
+
+def test_put_overwrites_existing_values_and_keeps_others(store: Store) -> None:
+    key = add_key(store)
+    with store.unit_of_work() as uow:
+        uow.tags.put(key.key_id, [Tag("env", "dev"), Tag("team", "red")])
+    with store.unit_of_work() as uow:
+        uow.tags.put(key.key_id, [Tag("env", "prod"), Tag("cost", "42")])
+    with store.unit_of_work(write=False) as uow:
+        assert uow.tags.list(key.key_id) == [
+            Tag("cost", "42"),
+            Tag("env", "prod"),
+            Tag("team", "red"),
+        ]
+
+
+def test_put_of_the_same_tag_key_twice_keeps_the_last_value(store: Store) -> None:
+    key = add_key(store)
+    with store.unit_of_work() as uow:
+        uow.tags.put(key.key_id, [Tag("env", "dev"), Tag("env", "prod")])
+        uow.tags.put(key.key_id, [])
+    with store.unit_of_work(write=False) as uow:
+        assert uow.tags.list(key.key_id) == [Tag("env", "prod")]
+
+
+def test_put_on_missing_key_raises_not_found(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        with pytest.raises(NotFound):
+            uow.tags.put("no-such-key", [Tag("env", "dev")])
+        assert uow.tags.list("no-such-key") == []
+
+
+def test_tag_delete_ignores_missing_tag_keys(store: Store) -> None:
+    key = add_key(store)
+    with store.unit_of_work() as uow:
+        uow.tags.put(key.key_id, [Tag("env", "dev"), Tag("team", "red")])
+    with store.unit_of_work() as uow:
+        uow.tags.delete(key.key_id, ["env", "never-set"])
+        uow.tags.delete(key.key_id, [])
+        uow.tags.delete("no-such-key", ["team"])
+    with store.unit_of_work(write=False) as uow:
+        assert uow.tags.list(key.key_id) == [Tag("team", "red")]
+
+
+# --- Identities -------------------------------------------------------------------------
+
+
+def make_principal(principal_id: str = "AIDAEXAMPLE1", name: str = "alice") -> Principal:
+    return Principal(
+        principal_id=principal_id,
+        account_id=ACCOUNT,
+        name=name,
+        kind="user",
+        arn=f"arn:aws:iam::{ACCOUNT}:user/{name}",
+        created_at=NOW,
+    )
+
+
+def test_accounts_read_back_and_list_in_order(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        uow.identities.insert_account(Account(OTHER_ACCOUNT, NOW + 1))
+        uow.identities.insert_account(Account(ACCOUNT, NOW))
+    with store.unit_of_work(write=False) as uow:
+        assert uow.identities.get_account(ACCOUNT) == Account(ACCOUNT, NOW)
+        assert uow.identities.get_account("999999999999") is None
+        assert uow.identities.list_accounts() == [
+            Account(ACCOUNT, NOW),
+            Account(OTHER_ACCOUNT, NOW + 1),
+        ]
+
+
+def test_existing_account_raises_conflict(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        uow.identities.insert_account(Account(ACCOUNT, NOW))
+    with store.unit_of_work() as uow:
+        with pytest.raises(Conflict):
+            uow.identities.insert_account(Account(ACCOUNT, NOW + 1))
+        assert uow.identities.get_account(ACCOUNT) == Account(ACCOUNT, NOW)
+
+
+def test_principal_reads_back_by_id_and_by_arn(store: Store) -> None:
+    principal = make_principal()
+    with store.unit_of_work() as uow:
+        uow.identities.insert_principal(principal)
+    with store.unit_of_work(write=False) as uow:
+        assert uow.identities.get_principal(principal.principal_id) == principal
+        assert uow.identities.get_principal_by_arn(principal.arn) == principal
+        assert uow.identities.get_principal("AIDANOSUCH") is None
+        assert uow.identities.get_principal_by_arn(principal.arn.upper()) is None
+
+
+def test_principal_with_taken_id_or_arn_raises_conflict(store: Store) -> None:
+    principal = make_principal()
+    with store.unit_of_work() as uow:
+        uow.identities.insert_principal(principal)
+    with store.unit_of_work() as uow:
+        with pytest.raises(Conflict):
+            uow.identities.insert_principal(make_principal(principal.principal_id, "bob"))
+        with pytest.raises(Conflict):
+            uow.identities.insert_principal(make_principal("AIDAEXAMPLE2", principal.name))
+        uow.identities.insert_principal(make_principal("AIDAEXAMPLE3", "carol"))
+    with store.unit_of_work(write=False) as uow:
+        assert uow.identities.get_principal("AIDAEXAMPLE2") is None
+        assert uow.identities.get_principal("AIDAEXAMPLE3") is not None
+
+
+def test_access_keys_read_back_and_list_oldest_first(store: Store) -> None:
+    newer = AccessKey("AKIAEXAMPLE0001", "AIDAEXAMPLE1", b"\x00secret\xff", "Active", NOW + 1)
+    older = AccessKey("AKIAEXAMPLE0002", "AIDAEXAMPLE1", b"\x01other", "Inactive", NOW)
+    someone_elses = AccessKey("AKIAEXAMPLE0003", "AIDAEXAMPLE2", b"x", "Active", NOW)
+    with store.unit_of_work() as uow:
+        for access_key in (newer, older, someone_elses):
+            uow.identities.insert_access_key(access_key)
+    with store.unit_of_work(write=False) as uow:
+        stored = uow.identities.get_access_key("AKIAEXAMPLE0001")
+        assert stored == newer
+        assert stored is not None
+        assert type(stored.wrapped_secret) is bytes
+        assert uow.identities.get_access_key("AKIANOSUCH") is None
+        assert uow.identities.list_access_keys("AIDAEXAMPLE1") == [older, newer]
+        assert uow.identities.list_access_keys("AIDANOSUCH") == []
+
+
+def test_existing_access_key_id_raises_conflict(store: Store) -> None:
+    access_key = AccessKey("AKIAEXAMPLE0001", "AIDAEXAMPLE1", b"s", "Active", NOW)
+    with store.unit_of_work() as uow:
+        uow.identities.insert_access_key(access_key)
+    with store.unit_of_work() as uow, pytest.raises(Conflict):
+        uow.identities.insert_access_key(replace(access_key, wrapped_secret=b"t"))
+    with store.unit_of_work(write=False) as uow:
+        assert uow.identities.get_access_key("AKIAEXAMPLE0001") == access_key
+
+
+# --- Meta -------------------------------------------------------------------------------
+
+
+def test_meta_put_then_overwrite(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        assert uow.meta.get("root_key_check") is None
+        uow.meta.put("root_key_check", b"\x00first")
+    with store.unit_of_work() as uow:
+        assert uow.meta.get("root_key_check") == b"\x00first"
+        uow.meta.put("root_key_check", b"second\xff")
+    with store.unit_of_work(write=False) as uow:
+        value = uow.meta.get("root_key_check")
+        assert value == b"second\xff"
+        assert type(value) is bytes
+        assert uow.meta.get("other") is None
+
+
+# --- Units of work ----------------------------------------------------------------------
+
+
+def test_exception_rolls_back_everything_in_the_unit(store: Store) -> None:
+    key, version = make_key()
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), store.unit_of_work() as uow:
+        uow.keys.insert(key, version)
+        uow.tags.put(key.key_id, [Tag("env", "dev")])
+        uow.aliases.insert(make_alias("alias/name", key.key_id))
+        uow.identities.insert_account(Account(ACCOUNT, NOW))
+        uow.meta.put("name", b"value")
+        raise Boom
+
+    with store.unit_of_work(write=False) as uow:
+        assert uow.keys.get(key.key_id) is None
+        assert uow.keys.versions(key.key_id) == []
+        assert uow.tags.list(key.key_id) == []
+        assert uow.aliases.get(ACCOUNT, REGION, "alias/name") is None
+        assert uow.identities.list_accounts() == []
+        assert uow.meta.get("name") is None
+
+
+def test_read_unit_refuses_writes(store: Store) -> None:
+    with pytest.raises(DBAPIError), store.unit_of_work(write=False) as uow:
+        uow.meta.put("name", b"value")
+    with store.unit_of_work(write=False) as uow:
+        assert uow.meta.get("name") is None
+
+
+def test_reader_runs_while_a_writer_holds_its_transaction(store: Store) -> None:
+    key = add_key(store)
+    written = threading.Event()
+    read = threading.Event()
+
+    def write() -> None:
+        with store.unit_of_work() as uow:
+            uow.meta.put("flag", b"uncommitted")
+            uow.keys.update(replace(key, description="uncommitted"))
+            written.set()
+            assert read.wait(10)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        writer = pool.submit(write)
+        assert written.wait(10)
+        started = time.monotonic()
+        try:
+            with store.unit_of_work(write=False) as uow:
+                assert uow.meta.get("flag") is None
+                assert uow.keys.get(key.key_id) == key
+        finally:
+            read.set()
+        # Not waiting for the writer (SQLite's busy timeout would be 10 s).
+        assert time.monotonic() - started < 2
+        writer.result(timeout=10)
+
+    with store.unit_of_work(write=False) as uow:
+        assert uow.meta.get("flag") == b"uncommitted"
+
+
+def test_read_unit_sees_one_snapshot(store: Store) -> None:
+    key = add_key(store)
+    with store.unit_of_work(write=False) as uow, ThreadPoolExecutor(max_workers=1) as pool:
+        assert uow.keys.get(key.key_id) == key
+        pool.submit(bump_revision, store, key.key_id).result(timeout=10)
+        assert uow.keys.get(key.key_id) == key
+    assert revision_of(store, key.key_id) == key.revision + 1
+
+
+def test_second_writer_of_a_key_waits_for_the_first_and_sees_its_change(store: Store) -> None:
+    key = add_key(store)
+    locked = threading.Event()
+    order: list[str] = []
+
+    def first() -> None:
+        with store.unit_of_work() as uow:
+            current = uow.keys.get(key.key_id, for_update=True)
+            assert current is not None
+            locked.set()
+            time.sleep(0.3)
+            uow.keys.update(replace(current, revision=current.revision + 1))
+            order.append("first commits")
+
+    def second() -> None:
+        assert locked.wait(10)
+        bump_revision(store, key.key_id)
+        order.append("second commits")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(first), pool.submit(second)]
+        for future in futures:
+            future.result(timeout=30)
+
+    assert order == ["first commits", "second commits"]
+    assert revision_of(store, key.key_id) == key.revision + 2
+
+
+def _run_concurrently(workers: int, work: Callable[[int], None]) -> None:
+    """Run ``work(worker_number)`` on ``workers`` threads released at the same moment."""
+    start = threading.Barrier(workers)
+
+    def run(number: int) -> None:
+        start.wait(10)
+        work(number)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(run, number) for number in range(workers)]:
+            future.result(timeout=120)
+
+
+def test_concurrent_writer_threads_all_succeed_without_lost_updates(store: Store) -> None:
+    key = add_key(store)
+    threads, rounds = 6, 20
+
+    def work(_: int) -> None:
+        for _ in range(rounds):
+            bump_revision(store, key.key_id)
+
+    _run_concurrently(threads, work)
+    assert revision_of(store, key.key_id) == key.revision + threads * rounds
+
+
+def test_concurrent_readers_and_writers_see_no_locking_errors(store: Store) -> None:
+    key = add_key(store)
+    rounds = 30
+
+    def work(worker: int) -> None:
+        for number in range(rounds):
+            if worker % 2:
+                bump_revision(store, key.key_id)
+            with store.unit_of_work(write=False) as uow:
+                assert uow.keys.get(key.key_id) is not None
+                uow.keys.versions(key.key_id)
+            with store.unit_of_work() as uow:
+                uow.meta.put(f"worker-{worker}", str(number).encode())
+
+    _run_concurrently(6, work)
+    assert revision_of(store, key.key_id) == key.revision + 3 * rounds
+
+
+_WRITER_PROCESS = """
+import sys
+from dataclasses import replace
+
+from strongroom.store import SqlStore
+
+url, key_id, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+store = SqlStore(url)
+try:
+    for _ in range(rounds):
+        with store.unit_of_work() as uow:
+            key = uow.keys.get(key_id, for_update=True)
+            uow.keys.update(replace(key, revision=key.revision + 1))
+finally:
+    store.close()
+"""
+
+
+def test_concurrent_writer_processes_all_succeed_without_lost_updates(
+    store: Store, database_url: str
+) -> None:
+    key = add_key(store)
+    processes, rounds = 3, 40
+    # The children import strongroom from wherever this process found it.
+    source_root = str(Path(strongroom.__file__).resolve().parents[1])
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        path for path in (source_root, environment.get("PYTHONPATH")) if path
+    )
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER_PROCESS, database_url, key.key_id, str(rounds)],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(processes)
+    ]
+    for child in children:
+        _, stderr = child.communicate(timeout=120)
+        assert child.returncode == 0, stderr.decode()
+
+    assert revision_of(store, key.key_id) == key.revision + processes * rounds
+
+
+# --- SQLite specifics -------------------------------------------------------------------
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SqlStore]:
+    sql_store = SqlStore(f"sqlite:///{tmp_path / 'pragmas.db'}")
+    try:
+        sql_store.migrate()
+        yield sql_store
+    finally:
+        sql_store.close()
+
+
+def _pragma(uow: UnitOfWork, name: str) -> object:
+    connection = cast(SqlUnitOfWork, uow).connection
+    return connection.exec_driver_sql(f"PRAGMA {name}").scalar_one()
+
+
+def test_sqlite_connections_are_durable_wal_with_busy_timeout_and_foreign_keys(
+    sqlite_store: SqlStore,
+) -> None:
+    with sqlite_store.unit_of_work() as uow:
+        assert _pragma(uow, "journal_mode") == "wal"
+        assert _pragma(uow, "synchronous") == 2  # FULL
+        assert _pragma(uow, "busy_timeout") == 10_000
+        assert _pragma(uow, "foreign_keys") == 1
+        assert _pragma(uow, "query_only") == 0
+    with sqlite_store.unit_of_work(write=False) as uow:
+        assert _pragma(uow, "query_only") == 1
