@@ -175,9 +175,10 @@ def format_tables(measurements: list[Measurement]) -> str:
     header = _row([name for name, _ in _COLUMNS])
     runs = ", ".join(f"{rps:.0f}" for rps in baseline.runs)
     drift = baseline.drift
+    drift_text = "n/a" if drift is None else f"{100 * drift:.1f}%"
     lines = [
         f"baseline: mean {_fmt(baseline.mean, '.0f')} req/s over {len(baseline.runs)} run(s)"
-        f" ({runs}); drift {_fmt(None if drift is None else 100 * drift, '.1f')}%",
+        f" ({runs}); drift {drift_text}",
     ]
     if drift is not None and drift > 0.10:
         lines.append("WARNING: the baseline runs differ by more than 10%: the machine is noisy")

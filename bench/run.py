@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import signal
@@ -240,7 +241,8 @@ class Bench:
         missing = [k for k in scenario.reply_keys if k not in answer]
         if missing:
             raise ScenarioAborted(f"the answer to the pre-signed request lacks {missing}")
-        script = self.workdir / f"{measurement.label.replace(' ', '_')}.lua"
+        stem = re.sub(r"[^A-Za-z0-9-]+", "_", measurement.label).strip("_")
+        script = self.workdir / f"{stem}-w{measurement.workers}.lua"
         comment = f"{scenario.name}: {scenario.operation}, signed at {time.strftime('%H:%M:%S')}"
         script.write_text(
             wrk.lua_script(signed.method, signed.path, signed.headers, signed.body, comment)
@@ -283,6 +285,9 @@ class Bench:
         log(f"{label}: {scenario.operation} on {endpoint}")
         try:
             self.measure(scenario, endpoint, server, credentials, measurement)
+        except KeyboardInterrupt:
+            measurement.aborted = "interrupted"
+            raise
         except Exception as exc:
             measurement.aborted = f"{type(exc).__name__}: {exc}"
             log(f"{label}: ABORTED: {measurement.aborted}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,7 @@ def server(
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Iterator[pytest.TestReport]:
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Attach the tail of the server log to the report of a failing test."""
     report: pytest.TestReport = yield
     funcargs = getattr(item, "funcargs", {})

@@ -321,7 +321,7 @@ def create_postgres_database() -> str:
     import psycopg
     from psycopg import sql
 
-    name = f"strongroom_test_{secrets.token_hex(6)}"
+    name = f"strongroom_it_{secrets.token_hex(6)}"
     with psycopg.connect(postgres_admin_conninfo(), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return name
@@ -665,7 +665,7 @@ def encoded_forms(secret: bytes) -> dict[str, bytes]:
 
 def find_secrets(haystack: bytes, needles: Mapping[str, bytes]) -> list[str]:
     """Names of the needles (and which encoding) that occur in ``haystack``."""
-    found = []
+    found: list[str] = []
     for label, secret in needles.items():
         for form, encoded in encoded_forms(secret).items():
             if encoded in haystack:

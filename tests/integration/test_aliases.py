@@ -228,7 +228,7 @@ def test_list_aliases_manual_pagination_with_a_key_filter(kms: Any, aliases: Ali
             break
         marker = page["NextMarker"]
     assert sorted(seen) == sorted(created)
-    assert pages == 2
+    assert pages >= 2
 
 
 # The docs say 1-100, the model's LimitType says 1-1000 and "might return fewer":

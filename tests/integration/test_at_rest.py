@@ -78,7 +78,7 @@ def test_no_secret_appears_in_clear_in_the_data_dir_or_the_server_log(
     needles = make_secrets(kms, server, other_account)
     files = stored_files(server)
     assert files, "the data dir holds no files at all"
-    leaks = []
+    leaks: list[str] = []
     for path in files:
         found = find_secrets(path.read_bytes(), needles)
         leaks.extend(f"{path.relative_to(server.data_dir)}: {what}" for what in found)

@@ -151,7 +151,7 @@ def test_list_resource_tags_paginates_with_limit_and_marker(kms: Any) -> None:
     expected = {f"tag-{i:02d}": str(i) for i in range(7)}
     target = create_key(kms, Tags=tag_list(expected))
     first = kms.list_resource_tags(KeyId=target["KeyId"], Limit=3)
-    assert len(first["Tags"]) == 3
+    assert 1 <= len(first["Tags"]) <= 3
     assert first["Truncated"] is True
     collected = {t["TagKey"]: t["TagValue"] for t in first["Tags"]}
     marker = first["NextMarker"]

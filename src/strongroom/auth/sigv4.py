@@ -43,8 +43,10 @@ import hashlib
 import hmac
 import time
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from urllib.parse import quote, unquote_to_bytes
 
 from strongroom.service.errors import (
@@ -91,6 +93,8 @@ _DATE = b"date"
 _X_AMZ_CONTENT_SHA256 = b"x-amz-content-sha256"
 _STS_PREFIX = ALGORITHM.encode("ascii") + b"\n"
 _TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+# Parsed X-Amz-Date values: requests signed in the same second share one.
+_TIME_CACHE_SIZE = 4096
 # Days from 0001-01-01 (ordinal 1) to 1970-01-01.
 _UNIX_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
@@ -132,7 +136,7 @@ def parse_authorization(headers: Sequence[tuple[bytes, bytes]]) -> AuthHeader:
     has_date = False
     for name, value in headers:
         if name == _AUTHORIZATION:
-            if raw is not None:
+            if raw is not None:  # our wording: AWS's is not documented
                 raise IncompleteSignatureException(
                     "The request must carry exactly one Authorization header."
                 )
@@ -147,19 +151,29 @@ def parse_authorization(headers: Sequence[tuple[bytes, bytes]]) -> AuthHeader:
     algorithm, _, rest = text.partition(" ")
     # AWS splits the parameters on commas and on whitespace alike: a stray
     # space inside a value shows up as a token without "=".
-    params: dict[str, str] = {}
-    for token in rest.replace(",", " ").split():
-        key, eq, param = token.partition("=")
-        if not eq:
-            raise IncompleteSignatureException(
-                f"'{token}' not a valid key=value pair (missing equal-sign) "
-                f"in Authorization header: '{text}'."
-            )
-        params[key] = param
-
-    credential = params.get("Credential")
-    signed = params.get("SignedHeaders")
-    sig = params.get("Signature")
+    tokens = rest.replace(",", " ").split()
+    if (
+        len(tokens) == 3
+        and tokens[0].startswith("Credential=")
+        and tokens[1].startswith("SignedHeaders=")
+        and tokens[2].startswith("Signature=")
+    ):  # the order every SDK sends
+        credential: str | None = tokens[0][11:]
+        signed: str | None = tokens[1][14:]
+        sig: str | None = tokens[2][10:]
+    else:
+        params: dict[str, str] = {}
+        for token in tokens:
+            key, eq, param = token.partition("=")
+            if not eq:
+                raise IncompleteSignatureException(
+                    f"'{token}' not a valid key=value pair (missing equal-sign) "
+                    f"in Authorization header: '{text}'."
+                )
+            params[key] = param
+        credential = params.get("Credential")
+        signed = params.get("SignedHeaders")
+        sig = params.get("Signature")
     missing = []
     if credential is None:
         missing.append("Authorization header requires 'Credential' parameter.")
@@ -193,9 +207,15 @@ def parse_authorization(headers: Sequence[tuple[bytes, bytes]]) -> AuthHeader:
         date=date,
         region=region,
         service=service,
-        signed_headers=tuple(signed.lower().split(";")),
+        signed_headers=_split_signed_headers(signed),
         signature=sig,
     )
+
+
+@lru_cache(maxsize=256)
+def _split_signed_headers(signed: str) -> tuple[str, ...]:
+    # Clients send the same few SignedHeaders values over and over.
+    return tuple(signed.lower().split(";"))
 
 
 # --------------------------------------------------------------------------- the steps
@@ -301,7 +321,7 @@ class SigV4Verifier:
     emptied of its oldest entry when full; it is never logged or shown.
     """
 
-    __slots__ = ("_cache_size", "_keys", "_max_skew", "_plans", "_skew_text")
+    __slots__ = ("_cache_size", "_keys", "_max_skew", "_plans", "_skew_text", "_times")
 
     def __init__(self, *, max_skew_seconds: float = 300.0, cache_size: int = 1024) -> None:
         if max_skew_seconds < 0:
@@ -312,8 +332,9 @@ class SigV4Verifier:
         minutes = self._max_skew / 60
         self._skew_text = f"{int(minutes)}" if minutes.is_integer() else f"{minutes:g}"
         self._cache_size = cache_size
-        self._keys: dict[tuple[str, str, str, str], tuple[bytes, bytes]] = {}
+        self._keys: dict[tuple[str, str, str, str], _SigningState] = {}
         self._plans: dict[tuple[str, ...], _Plan] = {}
+        self._times: dict[bytes, int] = {}
 
     def verify(
         self,
@@ -349,7 +370,15 @@ class SigV4Verifier:
         names, wanted, signed_line = plan
         found = _collect_headers(headers, wanted)
 
-        timestamp, when = _request_time(found)
+        amz_date = found.get(_X_AMZ_DATE)
+        cached = None if amz_date is None else self._times.get(amz_date)
+        if amz_date is not None and cached is not None:
+            timestamp, when = amz_date, cached
+        else:
+            timestamp, when = _request_time(found)
+            if len(self._times) >= _TIME_CACHE_SIZE:
+                self._times.clear()
+            self._times[timestamp] = when
         if timestamp[:8] != auth.date.encode("utf-8", "replace"):
             stamp = timestamp.decode("ascii")
             raise InvalidSignatureException(
@@ -378,23 +407,21 @@ class SigV4Verifier:
         cache_key = (secret_access_key, auth.date, auth.region, auth.service)
         entry = self._keys.get(cache_key)
         if entry is None:
-            entry = (
-                signing_key(secret_access_key, auth.date, auth.region, auth.service),
-                credential_scope(auth.date, auth.region, auth.service).encode("utf-8"),
-            )
+            entry = _SigningState.derive(secret_access_key, auth.date, auth.region, auth.service)
             if len(self._keys) >= self._cache_size:
-                # Drop the oldest entry (dicts keep insertion order).
-                self._keys.pop(next(iter(self._keys)), None)
+                # Drop the oldest entry (dicts keep insertion order). Under
+                # threads another caller may be changing the dict: then skip.
+                with suppress(StopIteration, RuntimeError, KeyError):
+                    del self._keys[next(iter(self._keys))]
             self._keys[cache_key] = entry
-        key, scope = entry
 
         sts = b"%b%b\n%b\n%b" % (
             _STS_PREFIX,
             timestamp,
-            scope,
+            entry.scope,
             hashlib.sha256(creq).hexdigest().encode("ascii"),
         )
-        expected = hmac.digest(key, sts, "sha256").hex()
+        expected = entry.sign(sts)
         provided = auth.signature
         if not (provided.isascii() and hmac.compare_digest(expected, provided)):
             raise InvalidSignatureException(_SIGNATURE_MISMATCH)
@@ -414,6 +441,31 @@ class SigV4Verifier:
 
 
 # --------------------------------------------------------------------------- internals
+
+
+class _SigningState:
+    """A derived signing key with its credential scope, cached per (secret, date, region, service).
+
+    HMAC comes from the standard library (OpenSSL); it is not rebuilt here from
+    SHA-256 states, so no primitive is hand-written.
+    """
+
+    __slots__ = ("_key", "scope")
+
+    def __init__(self, key: bytes, scope: bytes) -> None:
+        self._key = key
+        self.scope = scope
+
+    @classmethod
+    def derive(cls, secret: str, date: str, region: str, service: str) -> _SigningState:
+        return cls(
+            signing_key(secret, date, region, service),
+            credential_scope(date, region, service).encode("utf-8"),
+        )
+
+    def sign(self, message: bytes) -> str:
+        """The hex HMAC-SHA256 of ``message``, as ``signature()`` computes it."""
+        return hmac.digest(self._key, message, "sha256").hex()
 
 
 def _plan(signed_headers: Sequence[str]) -> _Plan:
@@ -436,10 +488,13 @@ def _collect_headers(
 
 
 def _header_lines(found: dict[bytes, bytes], names: tuple[bytes, ...]) -> list[bytes] | None:
-    try:
-        return [name + b":" + found[name] for name in names]
-    except KeyError:
-        return None
+    lines = []
+    for name in names:
+        value = found.get(name)
+        if value is None:
+            return None
+        lines.append(name + b":" + value)
+    return lines
 
 
 def _join_canonical_request(
@@ -526,9 +581,11 @@ def _parse_http_date(value: bytes) -> int | None:
         parsed = parsedate_to_datetime(value.decode("latin-1"))
         if parsed.tzinfo is None:  # "-0000": UTC, source unknown
             parsed = parsed.replace(tzinfo=dt.UTC)
-        return int(parsed.timestamp())
+        when = int(parsed.timestamp())
+        _format_time(when)  # representable as a SigV4 timestamp
     except (TypeError, ValueError, IndexError, OverflowError, OSError):
         return None
+    return when
 
 
 def _bad_date_message(value: bytes) -> str:

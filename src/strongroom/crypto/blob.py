@@ -24,7 +24,6 @@ authenticated and none of them can be changed without detection.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -64,10 +63,10 @@ def parse_header(blob: bytes) -> BlobHeader:
     """The key and version a blob names. Raises InvalidBlob if it cannot be a v1 blob."""
     if len(blob) < OVERHEAD or blob[0] != FORMAT_VERSION:
         raise InvalidBlob
-    return BlobHeader(
-        key_id=str(uuid.UUID(bytes=blob[1:17])),
-        version_id=blob[17:49],
-    )
+    h = blob[1:17].hex()
+    # The canonical 8-4-4-4-12 UUID text, without the cost of uuid.UUID.
+    key_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return BlobHeader(key_id=key_id, version_id=blob[17:49])
 
 
 def _message_key(material: bytes, salt: bytes) -> AESGCM:
@@ -96,7 +95,10 @@ def encrypt(
         raise ValueError("version_id must be 32 bytes")
     if len(salt) != SALT_LENGTH or len(nonce) != NONCE_LENGTH:
         raise ValueError("salt must be 16 bytes and nonce 12 bytes")
-    header = b"".join((_VERSION_BYTE, uuid.UUID(key_id).bytes, version_id, salt, nonce))
+    key_id_bytes = bytes.fromhex(key_id.replace("-", ""))
+    if len(key_id) != 36 or len(key_id_bytes) != KEY_ID_LENGTH:
+        raise ValueError("key_id must be a UUID")
+    header = b"".join((_VERSION_BYTE, key_id_bytes, version_id, salt, nonce))
     sealed = _message_key(material, salt).encrypt(nonce, plaintext, header + encoded_context)
     return header + sealed
 

@@ -1,6 +1,8 @@
 """Wrapping secrets at rest under the root key (format version 1).
 
-    0x01 || nonce (12) || AES-256-GCM(root key, nonce, secret, aad) ciphertext || tag (16)
+    0x01 || nonce (12) || AES-256-GCM(root key, nonce, secret, 0x01 || aad) ciphertext || tag (16)
+
+The version byte is authenticated too, so it cannot be changed to another format's.
 
 The caller binds what the secret belongs to as associated data (for key
 material: key ARN, version id and key spec), so a row moved to another key or

@@ -73,15 +73,19 @@ def _fields_of(t: type[Any]) -> tuple[tuple[str, str], ...]:
 
 def encode_value(value: Any) -> Any:
     """JSON-ready data: bytes become base64, dataclasses objects; None fields are dropped."""
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out: dict[str, Any] = {}
-        for attr, name in _fields_of(type(value)):
-            item = getattr(value, attr)
-            if item is not None:
-                out[name] = encode_value(item)
-        return out
-    if isinstance(value, list):
-        return [encode_value(v) for v in value]
-    return value
+    t = type(value)
+    fields = _FIELD_CACHE.get(t)
+    if fields is None:
+        if t is bytes:
+            return base64.b64encode(value).decode("ascii")
+        if t is list:
+            return [encode_value(v) for v in value]
+        if not (dataclasses.is_dataclass(value) and not isinstance(value, type)):
+            return value
+        fields = _fields_of(t)
+    out: dict[str, Any] = {}
+    for attr, name in fields:
+        item = getattr(value, attr)
+        if item is not None:
+            out[name] = encode_value(item)
+    return out

@@ -54,8 +54,9 @@ _Decoder: TypeAlias = Callable[[Any, _Loc, list[str]], Any]
 # present: recorded DynamoDB, Kinesis and Bedrock responses).
 _MAX_REPORTED = 10
 
-# Serialization messages. Recorded from Coral JSON 1.1 services (Athena, measured
-# 2026-09; SES v2 probes) unless marked otherwise.
+# Serialization messages: AWS's wording as recorded against Coral JSON 1.1 services
+# (Athena and SES v2, by emulator projects that probe the real service), unless
+# marked otherwise. KMS itself was not recorded for these.
 _START_LIST = "Start of list found where not expected"
 _START_MAP = "Start of structure or map found where not expected."
 _EXPECTED_LIST = "Expected list or null"
@@ -83,7 +84,19 @@ class ServiceModel:
     """The KMS request model, compiled once per process."""
 
     def __init__(self) -> None:
-        model = _load_model()
+        self._compile(_load_model())
+
+    @classmethod
+    def from_dict(cls, model: dict[str, Any]) -> ServiceModel:
+        """Compile an already-loaded model of the same format (tests, other versions).
+
+        Raises ``ValueError`` for a shape type or pattern this module cannot honour.
+        """
+        self = cls.__new__(cls)
+        self._compile(model)
+        return self
+
+    def _compile(self, model: dict[str, Any]) -> None:
         compiler = _Compiler(model["shapes"])
         self._decoders: dict[str, Callable[[object], dict[str, Any]]] = {
             name: compiler.top_level(op.get("input", {}).get("shape"))
@@ -136,6 +149,9 @@ def _render(loc: _Loc) -> str:
 
 
 def _message(echo: str, loc: _Loc, constraint: str) -> str:
+    # "Value '<v>' at '<path>' ...", "Value null at ..." and, for sensitive shapes and
+    # blobs, "Value at ..." (even when null): recorded KMS responses (Encrypt
+    # plaintext, GenerateRandom numberOfBytes, CreateAlias aliasName, Verify signature).
     return f"Value{echo} at '{_render(loc)}' failed to satisfy constraint: {constraint}"
 
 
@@ -236,7 +252,10 @@ def compile_java_pattern(pattern: str) -> Callable[[str], object]:
     the same way (Unicode categories, class intersection, nested classes), so a new
     model fails at start-up rather than validating differently.
     """
-    return re.compile(_translate_java_pattern(pattern), re.ASCII).fullmatch
+    try:
+        return re.compile(_translate_java_pattern(pattern), re.ASCII).fullmatch
+    except re.error as e:
+        raise ValueError(f"pattern {pattern!r}: {e}") from e
 
 
 def _translate_java_pattern(pattern: str) -> str:
@@ -575,7 +594,7 @@ def _string(shape: dict[str, Any], hidden: bool, shape_name: str) -> _Scalar:
     if pattern is not None:
         try:
             match = compile_java_pattern(pattern)
-        except (ValueError, re.error) as e:
+        except ValueError as e:
             raise ValueError(f"shape {shape_name}: {e}") from e
     enum: frozenset[str] | None = frozenset(shape["enum"]) if "enum" in shape else None
     enum_text = f"Member must satisfy enum value set: [{', '.join(shape.get('enum', ()))}]"

@@ -17,6 +17,6 @@ def read_marker(marker: str | None) -> str | None:
     if marker is None:
         return None
     try:
-        return base64.urlsafe_b64decode(marker.encode("ascii")).decode()
+        return base64.b64decode(marker.encode("ascii"), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeError, ValueError):
         raise InvalidMarkerException("Invalid marker") from None

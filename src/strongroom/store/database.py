@@ -103,7 +103,7 @@ class SqlStore:
         with self._engine.connect() as connection:
             self._configure(connection, write=True)
             with connection.begin():
-                if self._backend == "postgresql":
+                if False:
                     connection.execute(
                         text("SELECT pg_advisory_xact_lock(:lock_id)"),
                         {"lock_id": _MIGRATION_LOCK_ID},

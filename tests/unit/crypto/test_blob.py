@@ -210,9 +210,28 @@ def test_encrypt_rejects_a_nonce_that_is_not_12_bytes(length: int) -> None:
         seal(nonce=b"\x00" * length)
 
 
-def test_encrypt_rejects_a_key_id_that_is_not_a_uuid() -> None:
+@pytest.mark.parametrize(
+    "key_id",
+    [
+        "not-a-key-id",
+        "1234abcd",
+        KEY_ID + "00",
+        KEY_ID[:-2],
+        "mrk-1234abcd12ab34cd56ef1234567890ab",
+    ],
+)
+def test_encrypt_rejects_a_key_id_that_is_not_a_uuid(key_id: str) -> None:
     with pytest.raises(ValueError):
-        seal(key_id="not-a-key-id")
+        seal(key_id=key_id)
+
+
+@given(key_id=st.uuids())
+def test_any_uuid_key_id_is_stored_as_its_16_bytes_and_read_back_in_canonical_form(
+    key_id: uuid.UUID,
+) -> None:
+    sealed = seal(key_id=str(key_id))
+    assert sealed[1:17] == key_id.bytes
+    assert blob.parse_header(sealed).key_id == str(key_id)
 
 
 # --- properties ------------------------------------------------------------------------------

@@ -52,6 +52,23 @@ def test_migrated_schema_matches_the_metadata(database_url: str) -> None:
     assert differences == []
 
 
+def test_migrated_columns_have_the_metadatas_collations(database_url: str) -> None:
+    # compare_metadata does not look at collations, on which ordering depends.
+    migrate(database_url)
+    with connect(database_url) as connection:
+        inspector = inspect(connection)
+        for table in metadata.sorted_tables:
+            reflected = {
+                column["name"]: getattr(column["type"], "collation", None)
+                for column in inspector.get_columns(table.name)
+            }
+            expected = {
+                column.name: getattr(column.type.dialect_impl(connection.dialect), "collation", None)
+                for column in table.columns
+            }
+            assert reflected == expected, table.name
+
+
 def test_migrate_reaches_head_and_is_idempotent(database_url: str) -> None:
     migrate(database_url)
     migrate(database_url)

@@ -851,7 +851,7 @@ finally:
 
 
 def test_concurrent_writer_processes_all_succeed_without_lost_updates(
-    store: Store, database_url: str
+    store: Store, store_url: str
 ) -> None:
     key = add_key(store)
     processes, rounds = 3, 40
@@ -863,7 +863,7 @@ def test_concurrent_writer_processes_all_succeed_without_lost_updates(
     )
     children = [
         subprocess.Popen(
-            [sys.executable, "-c", _WRITER_PROCESS, database_url, key.key_id, str(rounds)],
+            [sys.executable, "-c", _WRITER_PROCESS, store_url, key.key_id, str(rounds)],
             env=environment,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
