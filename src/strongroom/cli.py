@@ -211,6 +211,7 @@ def _serve(settings: Settings) -> None:
     os.environ["STRONGROOM_TEST_MODE"] = "true" if settings.test_mode else "false"
     os.environ["STRONGROOM_CACHE_TTL_SECONDS"] = str(settings.cache_ttl_seconds)
     os.environ["STRONGROOM_LOG_LEVEL"] = settings.log_level
+    os.environ["STRONGROOM_JOB_INTERVAL_SECONDS"] = str(settings.job_interval_seconds)
     uvicorn.run(
         "strongroom.server:create_app",
         factory=True,

@@ -7,15 +7,20 @@ fork), so database connections and caches are never shared across processes.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import socket
 
 from strongroom.auth.credentials import CredentialResolver
 from strongroom.auth.sigv4 import SigV4Verifier
-from strongroom.clock import Clock, OffsetClock, SystemClock
+from strongroom.clock import Clock, FileOffsetClock, SystemClock
 from strongroom.crypto.wrapping import NONCE_LENGTH, RootKey, UnwrapError
 from strongroom.domain.repositories import Store
+from strongroom.http.admin import AdminOperations
 from strongroom.http.app import KmsApp
 from strongroom.http.shapes import ServiceModel
+from strongroom.jobs.runner import JobRunner
+from strongroom.jobs.scheduler import Scheduler
 from strongroom.keystores.default import DefaultKeyStore
 from strongroom.keystores.root_key_file import load_root_key
 from strongroom.service.context import ServiceContext
@@ -63,21 +68,38 @@ def build_app(settings: Settings) -> KmsApp:
     store = open_store(settings)
     root_key = load_root_key(settings.root_key_path)
     check_root_key(store, root_key)
-    clock: Clock = OffsetClock() if settings.test_mode else SystemClock()
+    test_clock = FileOffsetClock(settings.test_clock_path) if settings.test_mode else None
+    clock: Clock = test_clock or SystemClock()
+    keystore = DefaultKeyStore(root_key)
     ctx = ServiceContext(
         store=store,
-        keystore=DefaultKeyStore(root_key),
+        keystore=keystore,
         clock=clock,
         cache_ttl_seconds=settings.cache_ttl_seconds,
     )
+    node = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+    runner = JobRunner(store, keystore, clock, node=node, on_change=ctx.keys.invalidate)
+    scheduler = Scheduler(
+        runner, store, clock, node=node, interval_seconds=settings.job_interval_seconds
+    )
+
+    async def startup() -> None:
+        scheduler.start()
+
+    async def shutdown() -> None:
+        await scheduler.stop()
+        store.close()
+
     return KmsApp(
         ctx=ctx,
         model=ServiceModel(),
         verifier=SigV4Verifier(max_skew_seconds=settings.max_clock_skew_seconds),
         credentials=CredentialResolver(store, root_key, ttl=settings.cache_ttl_seconds),
-        clock=clock,
+        wall_clock=SystemClock(),
         max_body_bytes=settings.max_body_bytes,
-        on_shutdown=store.close,
+        admin=AdminOperations(test_clock=test_clock),
+        on_startup=startup,
+        on_shutdown=shutdown,
     )
 
 

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # Enables the admin call that moves the server's clock. Never in production.
     test_mode: bool = False
     default_region: str = "us-east-1"
+    # How often the background jobs (due rotations, deletions) run.
+    job_interval_seconds: float = Field(default=30.0, gt=0.0, le=3600.0)
 
     @field_validator("log_level")
     @classmethod
@@ -52,6 +54,10 @@ class Settings(BaseSettings):
     @property
     def root_key_path(self) -> Path:
         return self.data_dir / "root.key"
+
+    @property
+    def test_clock_path(self) -> Path:
+        return self.data_dir / "test-clock-offset"
 
     @property
     def credentials_path(self) -> Path:

@@ -16,6 +16,7 @@ from typing import Protocol
 from strongroom.domain.aliases import Alias
 from strongroom.domain.identities import AccessKey, Account, Principal
 from strongroom.domain.keys import KeyRecord, KeyVersion
+from strongroom.domain.leases import Lease
 from strongroom.domain.tags import Tag
 
 
@@ -42,6 +43,12 @@ class KeyRepository(Protocol):
 
     def delete(self, key_id: str) -> None:
         """Remove a key, all of its versions, tags and aliases. No-op if absent."""
+
+    def due_for_rotation(self, now: float, *, limit: int) -> builtins.list[str]:
+        """Ids of Enabled keys with rotation on whose next rotation is at or before ``now``."""
+
+    def due_for_deletion(self, now: float, *, limit: int) -> builtins.list[str]:
+        """Ids of PendingDeletion keys whose deletion date is at or before ``now``."""
 
 
 class AliasRepository(Protocol):
@@ -114,8 +121,18 @@ class MetaRepository(Protocol):
     def put(self, name: str, value: bytes) -> None: ...
 
 
+class LeaseRepository(Protocol):
+    """Named, expiring leases: how exactly one node at a time runs the background jobs."""
+
+    def try_acquire(self, name: str, holder: str, now: float, ttl: float) -> bool:
+        """Take or renew the lease if it is free, expired or already ``holder``'s. True if held."""
+
+    def get(self, name: str) -> Lease | None: ...
+
+
 class UnitOfWork(Protocol):
     keys: KeyRepository
+    leases: LeaseRepository
     aliases: AliasRepository
     tags: TagRepository
     identities: IdentityRepository
@@ -128,6 +145,14 @@ class Store(Protocol):
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration."""
+
+    def reclaim(self) -> None:
+        """Make rows deleted so far unrecoverable from the database files.
+
+        SQLite: secure_delete zeroes freed pages; this checkpoints and truncates
+        the WAL, which still holds their old images. PostgreSQL: VACUUM the
+        tables that held key material.
+        """
 
     def close(self) -> None: ...
 

@@ -20,11 +20,13 @@ import orjson
 from strongroom.auth.credentials import CredentialResolver
 from strongroom.auth.sigv4 import SigV4Verifier, parse_authorization
 from strongroom.clock import Clock
+from strongroom.http.admin import AdminOperations
 from strongroom.http.codec import RequestDecoder, encode_value
 from strongroom.http.shapes import ServiceModel
 from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
 from strongroom.service.errors import (
+    AccessDeniedException,
     InvalidSignatureException,
     KMSError,
     KMSInternalException,
@@ -43,12 +45,17 @@ Send = Callable[[Message], Awaitable[None]]
 log = logging.getLogger("strongroom.http")
 
 HEALTH_PATH = "/_strongroom/health"
+ADMIN_PREFIX = b"StrongroomAdmin."
 _JSON_HEADERS = [(b"content-type", b"application/x-amz-json-1.1")]
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 
 
 class BodyTooLarge(Exception):
     pass
+
+
+async def _nothing() -> None:
+    return None
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
@@ -85,16 +92,21 @@ class KmsApp:
         model: ServiceModel,
         verifier: SigV4Verifier,
         credentials: CredentialResolver,
-        clock: Clock,
+        wall_clock: Clock,
         max_body_bytes: int,
-        on_shutdown: Callable[[], None] = lambda: None,
+        admin: AdminOperations | None = None,
+        on_startup: Callable[[], Awaitable[None]] = _nothing,
+        on_shutdown: Callable[[], Awaitable[None]] = _nothing,
     ) -> None:
         self._ctx = ctx
         self._model = model
         self._verifier = verifier
         self._credentials = credentials
-        self._clock = clock
+        # SigV4 skew is judged against real time, even when a test moves the server's clock.
+        self._wall_clock = wall_clock
         self._max_body_bytes = max_body_bytes
+        self._admin = admin
+        self._on_startup = on_startup
         self._on_shutdown = on_shutdown
         known = model.operation_names()
         self._operations: dict[str, tuple[Operation, RequestDecoder]] = {
@@ -120,9 +132,10 @@ class KmsApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                await self._on_startup()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                self._on_shutdown()
+                await self._on_shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -141,6 +154,9 @@ class KmsApp:
             entry = None
             if target is not None and target.startswith(b"TrentService."):
                 entry = self._operations.get(target[13:].decode("ascii", "replace"))
+            elif target is not None and target.startswith(ADMIN_PREFIX):
+                await self._admin_call(target, body, caller, send, request_id)
+                return
             if entry is None:
                 raise UnknownOperationException("")
             operation, decoder = entry
@@ -159,6 +175,21 @@ class KmsApp:
             await _respond(
                 send, 500, _error_body(KMSInternalException.code, "Internal error."), request_id
             )
+
+    async def _admin_call(
+        self, target: bytes, body: bytes, caller: Caller, send: Send, request_id: str
+    ) -> None:
+        if self._admin is None:
+            raise AccessDeniedException("Administrative calls are not enabled on this server.")
+        try:
+            parsed = orjson.loads(body) if body else {}
+        except orjson.JSONDecodeError:
+            raise SerializationException("Malformed JSON request body.") from None
+        if not isinstance(parsed, dict):
+            raise SerializationException("Start of structure or map found where not expected.")
+        name = target[len(ADMIN_PREFIX) :].decode("ascii", "replace")
+        result = await self._admin.call(name, parsed, caller)
+        await _respond(send, 200, orjson.dumps(result), request_id)
 
     async def _authenticate(
         self, scope: Scope, headers: list[tuple[bytes, bytes]], body: bytes, request_id: str
@@ -184,7 +215,7 @@ class KmsApp:
             query_string=scope.get("query_string", b""),
             headers=headers,
             body=body,
-            now=self._clock.now(),
+            now=self._wall_clock.now(),
         )
         principal = credential.principal
         client = scope.get("client")

@@ -26,6 +26,7 @@ HTTP status. The http layer maps exceptions by MRO; anything that is not a
     │   ├── UnsupportedOperationException
     │   ├── DryRunOperationException
     │   ├── CustomKeyStoreNotFoundException
+    │   ├── ConflictException
     │   ├── AccessDeniedException
     │   ├── ThrottlingException
     │   └── authentication: MissingAuthenticationTokenException,
@@ -187,3 +188,7 @@ class KeyUnavailableException(ServerError):
 
 class CustomKeyStoreNotFoundException(ClientError):
     code = "CustomKeyStoreNotFoundException"
+
+
+class ConflictException(ClientError):
+    code = "ConflictException"

@@ -6,7 +6,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from strongroom.service import aliases, crypto_ops, keys, policies, random_bytes, tags
+from strongroom.service import (
+    aliases,
+    crypto_ops,
+    deletion,
+    keys,
+    policies,
+    random_bytes,
+    rotation,
+    tags,
+)
 from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
 
@@ -50,4 +59,11 @@ OPERATIONS: dict[str, Operation] = _table(
     ("ListResourceTags", tags.ListResourceTagsRequest, tags.list_resource_tags),
     ("GetKeyPolicy", policies.GetKeyPolicyRequest, policies.get_key_policy),
     ("ListKeyPolicies", policies.ListKeyPoliciesRequest, policies.list_key_policies),
+    ("EnableKeyRotation", rotation.EnableKeyRotationRequest, rotation.enable_key_rotation),
+    ("DisableKeyRotation", keys.KeyIdRequest, rotation.disable_key_rotation),
+    ("GetKeyRotationStatus", keys.KeyIdRequest, rotation.get_key_rotation_status),
+    ("RotateKeyOnDemand", keys.KeyIdRequest, rotation.rotate_key_on_demand),
+    ("ListKeyRotations", rotation.ListKeyRotationsRequest, rotation.list_key_rotations),
+    ("ScheduleKeyDeletion", deletion.ScheduleKeyDeletionRequest, deletion.schedule_key_deletion),
+    ("CancelKeyDeletion", keys.KeyIdRequest, deletion.cancel_key_deletion),
 )

@@ -119,6 +119,7 @@ _STATE_WORDS = {
     "UP": "is updating",
 }
 
+
 def _invalid_state(words: str) -> Callable[[KeyRecord], KMSError]:
     return lambda key: KMSInvalidStateException(f"{key.arn} {words}.")
 

@@ -103,13 +103,30 @@ class SqlStore:
         with self._engine.connect() as connection:
             self._configure(connection, write=True)
             with connection.begin():
-                if False:
+                if self._backend == "postgresql":
                     connection.execute(
                         text("SELECT pg_advisory_xact_lock(:lock_id)"),
                         {"lock_id": _MIGRATION_LOCK_ID},
                     )
                 # On SQLite, BEGIN IMMEDIATE has already serialised migrators.
                 command.upgrade(alembic_config(connection), "head")
+
+    def reclaim(self) -> None:
+        """Make rows deleted so far unrecoverable from the database files.
+
+        SQLite zeroes freed pages (``secure_delete``), but the WAL still holds
+        their earlier images until a checkpoint rewrites the database and
+        truncates it. PostgreSQL keeps dead tuples until VACUUM. Best effort on
+        SQLite: a long-running reader can keep part of the WAL alive.
+        """
+        if self._closed:
+            raise RuntimeError("the store is closed")
+        with self._engine.connect() as connection:
+            if self._backend == "sqlite":
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            else:
+                autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+                autocommit.exec_driver_sql("VACUUM key_versions, keys")
 
     def close(self) -> None:
         """Close every pooled connection. Units of work still open finish normally."""
@@ -163,6 +180,9 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) ->
         cursor.execute("PRAGMA synchronous = FULL")
         # Off by default in SQLite; the schema's foreign keys need it.
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Overwrite deleted content with zeros, so destroyed key material does
+        # not linger in free pages.
+        cursor.execute("PRAGMA secure_delete = ON")
     finally:
         cursor.close()
 

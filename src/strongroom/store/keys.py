@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, insert, select, update
@@ -120,6 +121,33 @@ class SqlKeyRepository:
             query = query.where(keys.c.key_id > after_key_id)
         rows = self._connection.execute(query.order_by(keys.c.key_id).limit(limit))
         return [_key_record(row) for row in rows]
+
+    def due_for_rotation(self, now: float, *, limit: int) -> builtins.list[str]:
+        """Ids of Enabled keys with rotation on whose next rotation is at or before ``now``."""
+        query = (
+            select(keys.c.key_id)
+            .where(
+                keys.c.rotation_enabled.is_(True),
+                keys.c.state == KeyState.ENABLED.value,
+                keys.c.next_rotation_at <= now,
+            )
+            .order_by(keys.c.next_rotation_at)
+            .limit(limit)
+        )
+        return list(self._connection.execute(query).scalars())
+
+    def due_for_deletion(self, now: float, *, limit: int) -> builtins.list[str]:
+        """Ids of PendingDeletion keys whose deletion date is at or before ``now``."""
+        query = (
+            select(keys.c.key_id)
+            .where(
+                keys.c.state == KeyState.PENDING_DELETION.value,
+                keys.c.deletion_date <= now,
+            )
+            .order_by(keys.c.deletion_date)
+            .limit(limit)
+        )
+        return list(self._connection.execute(query).scalars())
 
 
 def _key_row(key: KeyRecord) -> dict[str, Any]:

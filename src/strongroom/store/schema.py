@@ -108,6 +108,9 @@ keys = Table(
     PrimaryKeyConstraint("key_id", name="pk_keys"),
     # Serves ListKeys: one account and region, paged by key id.
     Index("ix_keys_account_id_region_key_id", "account_id", "region", "key_id"),
+    # Serve the background jobs' searches for due rotations and deletions.
+    Index("ix_keys_next_rotation_at", "next_rotation_at"),
+    Index("ix_keys_deletion_date", "deletion_date"),
 )
 
 key_versions = Table(
@@ -151,6 +154,15 @@ tags = Table(
     ForeignKeyConstraint(
         ["key_id"], ["keys.key_id"], name="fk_tags_key_id_keys", ondelete="CASCADE"
     ),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", IdText, nullable=False),
+    Column("holder", IdText, nullable=False),
+    Column("expires_at", Double, nullable=False),
+    PrimaryKeyConstraint("name", name="pk_leases"),
 )
 
 meta = Table(

@@ -8,12 +8,14 @@ from strongroom.domain.repositories import (
     AliasRepository,
     IdentityRepository,
     KeyRepository,
+    LeaseRepository,
     MetaRepository,
     TagRepository,
 )
 from strongroom.store.aliases import SqlAliasRepository
 from strongroom.store.identities import SqlIdentityRepository
 from strongroom.store.keys import SqlKeyRepository
+from strongroom.store.leases import SqlLeaseRepository
 from strongroom.store.meta import SqlMetaRepository
 from strongroom.store.tags import SqlTagRepository
 
@@ -30,6 +32,7 @@ class SqlUnitOfWork:
     # Declared with the protocol types: the protocol's attributes are mutable,
     # so its implementation must declare exactly those types.
     keys: KeyRepository
+    leases: LeaseRepository
     aliases: AliasRepository
     tags: TagRepository
     identities: IdentityRepository
@@ -38,6 +41,7 @@ class SqlUnitOfWork:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.keys = SqlKeyRepository(connection)
+        self.leases = SqlLeaseRepository(connection)
         self.aliases = SqlAliasRepository(connection)
         self.tags = SqlTagRepository(connection)
         self.identities = SqlIdentityRepository(connection)

@@ -22,6 +22,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
+from sqlalchemy import make_url
 
 from strongroom.domain.repositories import Store
 from strongroom.store import SqlStore
@@ -110,11 +111,9 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def _truncate_every_table(url: str) -> None:
-    database = url.rsplit("/", 1)[1]
     names = sql.SQL(", ").join(sql.Identifier(table.name) for table in metadata.sorted_tables)
-    with psycopg.connect(
-        f"host=127.0.0.1 port=5432 user=postgres dbname={database}", autocommit=True
-    ) as connection:
+    dsn = psycopg.conninfo.make_conninfo(_PG_ADMIN_DSN, dbname=make_url(url).database)
+    with psycopg.connect(dsn, autocommit=True) as connection:
         connection.execute(sql.SQL("TRUNCATE {}").format(names))
 
 

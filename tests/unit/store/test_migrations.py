@@ -31,6 +31,9 @@ def connect(url: str) -> Iterator[Connection]:
         engine.dispose()
 
 
+# The newest migration; bump it with every new migration.
+HEAD_REVISION = "0002"
+
 def migrate(url: str) -> None:
     store = SqlStore(url)
     try:
@@ -63,7 +66,9 @@ def test_migrated_columns_have_the_metadatas_collations(database_url: str) -> No
                 for column in inspector.get_columns(table.name)
             }
             expected = {
-                column.name: getattr(column.type.dialect_impl(connection.dialect), "collation", None)
+                column.name: getattr(
+                    column.type.dialect_impl(connection.dialect), "collation", None
+                )
                 for column in table.columns
             }
             assert reflected == expected, table.name
@@ -72,14 +77,14 @@ def test_migrated_columns_have_the_metadatas_collations(database_url: str) -> No
 def test_migrate_reaches_head_and_is_idempotent(database_url: str) -> None:
     migrate(database_url)
     migrate(database_url)
-    assert current_revision(database_url) == "0001"
+    assert current_revision(database_url) == HEAD_REVISION
 
 
 def test_concurrent_migrations_of_a_fresh_database_all_succeed(database_url: str) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         for future in [pool.submit(migrate, database_url) for _ in range(4)]:
             future.result(timeout=60)
-    assert current_revision(database_url) == "0001"
+    assert current_revision(database_url) == HEAD_REVISION
 
 
 def test_downgrade_to_base_removes_every_table_and_upgrade_restores_them(

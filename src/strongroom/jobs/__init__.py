@@ -1,0 +1,1 @@
+"""Background jobs: due automatic rotations and deletions at the end of their window."""

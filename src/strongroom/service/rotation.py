@@ -1,0 +1,267 @@
+"""Rotation: EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus, RotateKeyOnDemand,
+ListKeyRotations, and the rotation itself, shared with the automatic-rotation job
+(kms-semantics §6).
+
+A rotation adds a key version and makes it primary; no version is ever
+overwritten or dropped, so every ciphertext made before any number of
+rotations still decrypts. On-demand rotation completes within the call (AWS
+runs it asynchronously); ``OnDemandRotationStartDate`` is therefore never shown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from dataclasses import dataclass
+
+from strongroom.domain.keys import KeyRecord, KeyState, KeyVersion
+from strongroom.domain.repositories import UnitOfWork
+from strongroom.keystores.default import DefaultKeyStore
+from strongroom.service.caller import Caller
+from strongroom.service.context import ServiceContext
+from strongroom.service.errors import (
+    ConflictException,
+    LimitExceededException,
+    UnsupportedOperationException,
+)
+from strongroom.service.key_specs import SYMMETRIC_DEFAULT
+from strongroom.service.keys import VERSION_ID_LENGTH, EmptyResult, KeyIdRequest
+from strongroom.service.lookup import cached_key, key_id_of, locked_key
+from strongroom.service.markers import make_marker, read_marker
+
+DAY = 86_400.0
+DEFAULT_ROTATION_PERIOD_DAYS = 365
+MAX_ON_DEMAND_ROTATIONS = 25
+# RotateKeyOnDemand is refused when an automatic rotation is due this soon (§6).
+ON_DEMAND_CONFLICT_WINDOW = 20 * 60.0
+AUTOMATIC = "AUTOMATIC"
+ON_DEMAND = "ON_DEMAND"
+
+
+def check_rotatable(record: KeyRecord) -> None:
+    """Raise UnsupportedOperationException unless the key's material can rotate."""
+    if record.origin != "AWS_KMS":
+        raise UnsupportedOperationException(
+            f"{record.arn} origin is {record.origin} which is not valid for this operation."
+        )
+    if record.key_spec != SYMMETRIC_DEFAULT or record.key_manager != "CUSTOMER":
+        raise UnsupportedOperationException("")
+
+
+def rotate(
+    uow: UnitOfWork, keystore: DefaultKeyStore, record: KeyRecord, now: float, rotation_type: str
+) -> KeyRecord:
+    """Add a new primary version to ``record`` inside ``uow``; return the updated record."""
+    version_id = secrets.token_bytes(VERSION_ID_LENGTH)
+    material = keystore.new_symmetric_material()
+    wrapped = keystore.wrap(record.arn, version_id, record.key_spec, material)
+    uow.keys.add_version(KeyVersion(record.key_id, version_id, wrapped, now, rotation_type))
+    updated = dataclasses.replace(
+        record, primary_version_id=version_id, revision=record.revision + 1
+    )
+    if rotation_type == AUTOMATIC and record.rotation_period_days is not None:
+        updated = dataclasses.replace(
+            updated, next_rotation_at=now + record.rotation_period_days * DAY
+        )
+    uow.keys.update(updated)
+    return updated
+
+
+def rotate_if_due(uow: UnitOfWork, keystore: DefaultKeyStore, key_id: str, now: float) -> bool:
+    """The automatic-rotation job's step for one key: lock it, re-check, rotate. True if rotated.
+
+    Re-checking under the row lock is what keeps two schedulers that overlap
+    from rotating the same key twice.
+    """
+    record = uow.keys.get(key_id, for_update=True)
+    if (
+        record is None
+        or not record.rotation_enabled
+        or record.state is not KeyState.ENABLED
+        or record.next_rotation_at is None
+        or record.next_rotation_at > now
+    ):
+        return False
+    rotate(uow, keystore, record, now, AUTOMATIC)
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class EnableKeyRotationRequest:
+    key_id: str
+    rotation_period_in_days: int | None = None
+
+
+async def enable_key_rotation(
+    ctx: ServiceContext, caller: Caller, req: EnableKeyRotationRequest
+) -> EmptyResult:
+    key_id = key_id_of(req.key_id, caller, "EnableKeyRotation")
+    period = req.rotation_period_in_days or DEFAULT_ROTATION_PERIOD_DAYS
+    now = ctx.clock.now()
+
+    def write() -> None:
+        with ctx.store.unit_of_work() as uow:
+            record = locked_key(uow, caller, key_id, "EnableKeyRotation")
+            check_rotatable(record)
+            if record.rotation_enabled and record.next_rotation_at is not None:
+                # A new period moves the next date relative to the last rotation (or enabling).
+                base = record.next_rotation_at - (record.rotation_period_days or period) * DAY
+            else:
+                base = now
+            uow.keys.update(
+                dataclasses.replace(
+                    record,
+                    rotation_enabled=True,
+                    rotation_period_days=period,
+                    next_rotation_at=base + period * DAY,
+                    revision=record.revision + 1,
+                )
+            )
+
+    await ctx.run(write)
+    ctx.keys.invalidate(key_id)
+    return EmptyResult()
+
+
+async def disable_key_rotation(
+    ctx: ServiceContext, caller: Caller, req: KeyIdRequest
+) -> EmptyResult:
+    key_id = key_id_of(req.key_id, caller, "DisableKeyRotation")
+
+    def write() -> None:
+        with ctx.store.unit_of_work() as uow:
+            record = locked_key(uow, caller, key_id, "DisableKeyRotation")
+            check_rotatable(record)
+            uow.keys.update(
+                dataclasses.replace(
+                    record,
+                    rotation_enabled=False,
+                    next_rotation_at=None,
+                    revision=record.revision + 1,
+                )
+            )
+
+    await ctx.run(write)
+    ctx.keys.invalidate(key_id)
+    return EmptyResult()
+
+
+@dataclass(frozen=True, slots=True)
+class GetKeyRotationStatusResult:
+    key_rotation_enabled: bool
+    key_id: str
+    rotation_period_in_days: int | None = None
+    next_rotation_date: float | None = None
+
+
+async def get_key_rotation_status(
+    ctx: ServiceContext, caller: Caller, req: KeyIdRequest
+) -> GetKeyRotationStatusResult:
+    key = await cached_key(ctx, caller, req.key_id, "GetKeyRotationStatus", allow_alias=False)
+    record = key.record
+    check_rotatable(record)
+    # A key pending deletion reports rotation off; cancelling restores the setting.
+    enabled = record.rotation_enabled and record.state is not KeyState.PENDING_DELETION
+    if not enabled:
+        return GetKeyRotationStatusResult(False, record.arn)
+    return GetKeyRotationStatusResult(
+        True, record.arn, record.rotation_period_days, record.next_rotation_at
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class KeyIdResult:
+    key_id: str
+
+
+async def rotate_key_on_demand(
+    ctx: ServiceContext, caller: Caller, req: KeyIdRequest
+) -> KeyIdResult:
+    key_id = key_id_of(req.key_id, caller, "RotateKeyOnDemand")
+    now = ctx.clock.now()
+
+    def write() -> KeyRecord:
+        with ctx.store.unit_of_work() as uow:
+            record = locked_key(uow, caller, key_id, "RotateKeyOnDemand")
+            check_rotatable(record)
+            on_demand = sum(1 for v in uow.keys.versions(key_id) if v.rotation_type == ON_DEMAND)
+            if on_demand >= MAX_ON_DEMAND_ROTATIONS:
+                raise LimitExceededException(
+                    "The on-demand rotations limit has been reached for the given keyId. No more "
+                    f"on-demand rotations can be performed for this key: {record.arn}"
+                )
+            if (
+                record.rotation_enabled
+                and record.next_rotation_at is not None
+                and record.next_rotation_at - now < ON_DEMAND_CONFLICT_WINDOW
+            ):
+                raise ConflictException(
+                    f"An automatic rotation of {record.arn} is in progress or due within "
+                    "20 minutes. Try again later."
+                )
+            return rotate(uow, ctx.keystore, record, now, ON_DEMAND)
+
+    record = await ctx.run(write)
+    ctx.keys.invalidate(key_id)
+    return KeyIdResult(record.arn)
+
+
+@dataclass(frozen=True, slots=True)
+class ListKeyRotationsRequest:
+    key_id: str
+    include_key_material: str | None = None
+    limit: int | None = None
+    marker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RotationsListEntry:
+    key_id: str
+    key_material_id: str
+    key_material_state: str
+    rotation_date: float | None = None
+    rotation_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListKeyRotationsResult:
+    rotations: list[RotationsListEntry]
+    truncated: bool
+    next_marker: str | None = None
+
+
+async def list_key_rotations(
+    ctx: ServiceContext, caller: Caller, req: ListKeyRotationsRequest
+) -> ListKeyRotationsResult:
+    key = await cached_key(ctx, caller, req.key_id, "ListKeyRotations", allow_alias=False)
+    record = key.record
+    check_rotatable(record)
+    limit = req.limit or 100
+    after = read_marker(req.marker)
+
+    def read() -> list[KeyVersion]:
+        with ctx.store.unit_of_work(write=False) as uow:
+            return uow.keys.versions(record.key_id)
+
+    versions = await ctx.run(read)
+    current = (await ctx.keys.get(record.key_id) or key).record.primary_version_id
+    entries = [
+        RotationsListEntry(
+            key_id=record.arn,
+            key_material_id=v.version_id.hex(),
+            key_material_state="CURRENT" if v.version_id == current else "NON_CURRENT",
+            rotation_date=v.created_at if v.rotation_type else None,
+            rotation_type=v.rotation_type,
+        )
+        for v in versions
+        if v.rotation_type is not None or req.include_key_material == "ALL_KEY_MATERIAL"
+    ]
+    # Markers carry the index of the next entry: versions are append-only, oldest first.
+    start = int(after) if after is not None and after.isdigit() else 0
+    page = entries[start : start + limit]
+    truncated = start + limit < len(entries)
+    return ListKeyRotationsResult(
+        rotations=page,
+        truncated=truncated,
+        next_marker=make_marker(str(start + limit)) if truncated else None,
+    )
