@@ -6,12 +6,15 @@ import configparser
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from strongroom.clock import SystemClock
+from strongroom.clock import FileOffsetClock, SystemClock
+from strongroom.jobs.runner import LAST_RUN
+from strongroom.jobs.scheduler import LEASE as JOBS_LEASE
 from strongroom.keystores.root_key_file import (
     RootKeyFileError,
     create_root_key_file,
@@ -327,3 +330,55 @@ def account_create(data_dir: Path | None, account_id: str | None, as_json: bool)
             f"  aws_access_key_id: {creds.access_key_id}\n"
             f"  aws_secret_access_key: {creds.secret_access_key}"
         )
+
+
+@main.group()
+def jobs() -> None:
+    """Inspect the background jobs (automatic rotation, deletion at the end of the window)."""
+
+
+@jobs.command("status")
+@data_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def jobs_status(data_dir: Path | None, as_json: bool) -> None:
+    """Which node runs the jobs, what the last pass did, and what is due now."""
+    settings = _settings(data_dir=data_dir)
+    clock = FileOffsetClock(settings.test_clock_path) if settings.test_mode else SystemClock()
+    store = open_store(settings)
+    try:
+        now = clock.now()
+        with store.unit_of_work(write=False) as uow:
+            lease = uow.leases.get(JOBS_LEASE)
+            last = uow.meta.get(LAST_RUN)
+            due_rotation = uow.keys.due_for_rotation(now, limit=1000)
+            due_deletion = uow.keys.due_for_deletion(now, limit=1000)
+    finally:
+        store.close()
+    last_run: dict[str, Any] | None = json.loads(last) if last else None
+    status: dict[str, Any] = {
+        "now": now,
+        "lease_holder": lease.holder if lease else None,
+        "lease_expires_at": lease.expires_at if lease else None,
+        "last_run": last_run,
+        "due_rotations": len(due_rotation),
+        "due_deletions": len(due_deletion),
+    }
+    if as_json:
+        click.echo(json.dumps(status))
+        return
+    holder = "none" if lease is None else f"{lease.holder} (lease until {_iso(lease.expires_at)})"
+    click.echo(f"jobs node:      {holder}")
+    if last_run is not None:
+        run = last_run
+        click.echo(
+            f"last pass:      {_iso(run['started_at'])} on {run['node']}: "
+            f"{len(run['rotated'])} rotated, {len(run['deleted'])} deleted, "
+            f"{len(run['failed'])} failed"
+        )
+    else:
+        click.echo("last pass:      never")
+    click.echo(f"due now:        {len(due_rotation)} rotations, {len(due_deletion)} deletions")
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="seconds")
