@@ -45,7 +45,12 @@ def _postgres_required() -> bool:
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    """A running ``strongroom serve`` with a fresh data dir (and database)."""
+    """A running ``strongroom serve --test-mode`` with a fresh data dir (and database).
+
+    Its clock moves only forward (``helpers.advance_clock``) and is shared by every
+    test of the worker: compare times with the server's own ``advance_clock(server, 0)``.
+    Its background jobs run every ``helpers.JOB_INTERVAL_S`` seconds.
+    """
     backend: str = request.param
     data_dir = tmp_path_factory.mktemp(f"strongroom-{backend}")
     database: str | None = None
@@ -62,6 +67,8 @@ def server(
                 backend,
                 data_dir,
                 helpers.postgres_url(database) if database else None,
+                test_mode=True,
+                job_interval_seconds=helpers.JOB_INTERVAL_S,
             )
         except helpers.ServerStartError as exc:
             pytest.fail(f"could not start the {backend} server:\n{exc}", pytrace=False)

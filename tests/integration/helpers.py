@@ -25,7 +25,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import boto3
 import botocore.session
@@ -47,8 +47,16 @@ POSTGRES_HOST = "127.0.0.1"
 POSTGRES_PORT = 5432
 POSTGRES_USER = "postgres"
 
+# How often the test servers run their background jobs (due rotations and deletions).
+JOB_INTERVAL_S = 0.2
+# How long a test waits for something the server does on its own (a job pass).
+WAIT_TIMEOUT_S = 10.0
+
 KMS_TARGET_PREFIX = "TrentService."
+ADMIN_TARGET_PREFIX = "StrongroomAdmin."
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+
+T = TypeVar("T")
 
 # Environment variables that would make boto3 or the AWS CLI ignore the
 # credentials and endpoints the tests hand them.
@@ -235,11 +243,24 @@ def wait_for_health(endpoint: str, process: subprocess.Popen[bytes], log_path: P
     )
 
 
-def start_server(backend: str, data_dir: Path, database_url: str | None = None) -> Server:
-    """``strongroom init`` then ``strongroom serve`` on a free port; returns once healthy."""
+def start_server(
+    backend: str,
+    data_dir: Path,
+    database_url: str | None = None,
+    *,
+    test_mode: bool = False,
+    job_interval_seconds: float | None = None,
+) -> Server:
+    """``strongroom init`` then ``strongroom serve`` on a free port; returns once healthy.
+
+    ``test_mode`` lets ``advance_clock`` move the server's clock;
+    ``job_interval_seconds`` sets how often its background jobs run.
+    """
     env = clean_env()
     if database_url is not None:
         env["STRONGROOM_DATABASE_URL"] = database_url
+    if job_interval_seconds is not None:
+        env["STRONGROOM_JOB_INTERVAL_SECONDS"] = str(job_interval_seconds)
     data_dir.mkdir(parents=True, exist_ok=True)
     init = run_strongroom_json(
         ["init", "--data-dir", str(data_dir), "--region", DEFAULT_REGION, "--json"], env
@@ -251,6 +272,8 @@ def start_server(backend: str, data_dir: Path, database_url: str | None = None) 
     log_path = data_dir / "server.log"
     cmd = [*strongroom_command(), "serve", "--data-dir", str(data_dir)]
     cmd += ["--host", "127.0.0.1", "--port", str(port)]
+    if test_mode:
+        cmd.append("--test-mode")
     workers = os.environ.get("STRONGROOM_TEST_WORKERS")
     if workers:
         cmd += ["--workers", workers]
@@ -534,6 +557,43 @@ def raw_post(
         endpoint, target, body, creds=creds, region=region, headers=headers, signed_at=signed_at
     )
     return send_post(endpoint, body, all_headers)
+
+
+def advance_clock(server: Server, seconds: float) -> float:
+    """Move the test server's KMS clock forward by ``seconds``; return its new time (epoch s).
+
+    ``advance_clock(server, 0)`` reads the server's clock. SigV4 keeps using
+    real time, so signed requests stay valid however far the clock moves.
+    """
+    response = raw_post(
+        server.endpoint,
+        ADMIN_TARGET_PREFIX + "AdvanceClock",
+        json_body({"Seconds": seconds}),
+        creds=server.credentials,
+    )
+    assert response.status == 200, (response.status, response.body[:500])
+    return float(response.json()["Now"])
+
+
+def wait_until(
+    predicate: Callable[[], T | None],
+    timeout: float = WAIT_TIMEOUT_S,
+    *,
+    interval: float = 0.05,
+    message: str = "condition",
+) -> T:
+    """Poll ``predicate`` until it returns something truthy; return that value.
+
+    Raises AssertionError naming ``message`` (and the last value) after ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{message} not met within {timeout}s (last value: {value!r})")
+        time.sleep(interval)
 
 
 def json_body(data: Mapping[str, Any]) -> bytes:

@@ -28,6 +28,9 @@ class CredentialResolver:
 
     async def resolve(self, access_key_id: str) -> ResolvedCredential | None:
         """The active credential, or None if the key is unknown or inactive."""
+        hit, credential = self._cache.fresh(access_key_id)
+        if hit:
+            return credential
         return await self._cache.get(access_key_id)
 
     def _load(self, access_key_id: str) -> ResolvedCredential | None:

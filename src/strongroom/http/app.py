@@ -9,6 +9,7 @@ and status; anything else is logged and answered as ``KMSInternalException``.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
@@ -46,7 +47,7 @@ log = logging.getLogger("strongroom.http")
 
 HEALTH_PATH = "/_strongroom/health"
 ADMIN_PREFIX = b"StrongroomAdmin."
-_JSON_HEADERS = [(b"content-type", b"application/x-amz-json-1.1")]
+_CONTENT_TYPE = (b"content-type", b"application/x-amz-json-1.1")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 
 
@@ -108,6 +109,8 @@ class KmsApp:
         self._admin = admin
         self._on_startup = on_startup
         self._on_shutdown = on_shutdown
+        self._request_ids = _RequestIds()
+        self._callers: dict[tuple[str, str], Caller] = {}
         known = model.operation_names()
         self._operations: dict[str, tuple[Operation, RequestDecoder]] = {
             name: (op, RequestDecoder(op.request_type))
@@ -140,7 +143,7 @@ class KmsApp:
                 return
 
     async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = _new_request_id()
+        request_id = self._request_ids.next()
         try:
             try:
                 body = await _read_body(receive, self._max_body_bytes)
@@ -217,25 +220,36 @@ class KmsApp:
             body=body,
             now=self._wall_clock.now(),
         )
-        principal = credential.principal
-        client = scope.get("client")
-        user_agent = _header(headers, b"user-agent")
-        return Caller(
-            account_id=principal.account_id,
-            principal_arn=principal.arn,
-            principal_id=principal.principal_id,
-            access_key_id=credential.access_key_id,
-            region=auth.region,
-            source_ip=client[0] if client else "",
-            user_agent=user_agent.decode("latin-1") if user_agent else "",
-            request_id=request_id,
-        )
+        caller_key = (credential.access_key_id, auth.region)
+        caller = self._callers.get(caller_key)
+        if caller is None or caller.principal_arn != credential.principal.arn:
+            principal = credential.principal
+            caller = Caller(
+                account_id=principal.account_id,
+                principal_arn=principal.arn,
+                principal_id=principal.principal_id,
+                access_key_id=credential.access_key_id,
+                region=auth.region,
+            )
+            if len(self._callers) >= 4096:
+                self._callers.clear()
+            self._callers[caller_key] = caller
+        return caller
 
 
-def _new_request_id() -> str:
-    """A random (version 4) UUID, formatted without the cost of uuid.UUID."""
-    h = os.urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+class _RequestIds:
+    """Request ids in UUID form: a random per-process prefix and a counter.
+
+    Unique without a system call per request; ids are opaque to clients.
+    """
+
+    def __init__(self) -> None:
+        h = os.urandom(10).hex()
+        self._prefix = f"{h[:8]}-{h[8:12]}-4{h[12:15]}-{'89ab'[int(h[15], 16) & 3]}{h[16:19]}-"
+        self._counter = itertools.count(int.from_bytes(os.urandom(3), "big"))
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._counter) & 0xFFFFFFFFFFFF:012x}"
 
 
 def _error_body(code: str, message: str) -> bytes:
@@ -244,8 +258,8 @@ def _error_body(code: str, message: str) -> bytes:
 
 async def _respond(send: Send, status: int, body: bytes, request_id: str) -> None:
     headers = [
-        *_JSON_HEADERS,
-        (b"content-length", str(len(body)).encode()),
+        _CONTENT_TYPE,
+        (b"content-length", b"%d" % len(body)),
         (b"x-amzn-requestid", request_id.encode()),
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})

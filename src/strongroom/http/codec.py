@@ -86,6 +86,8 @@ def encode_value(value: Any) -> Any:
     out: dict[str, Any] = {}
     for attr, name in fields:
         item = getattr(value, attr)
-        if item is not None:
-            out[name] = encode_value(item)
+        if item is None:
+            continue
+        # Most members are strings: skip the call for them.
+        out[name] = item if type(item) is str else encode_value(item)
     return out

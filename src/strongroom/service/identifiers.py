@@ -41,13 +41,29 @@ def access_denied(caller: Caller, operation: str, resource_arn: str) -> AccessDe
     )
 
 
+_PARSED: dict[tuple[str, str, str, bool], KeyRef | AliasRef] = {}
+_PARSED_MAX = 4096
+
+
 def parse(value: str, caller: Caller, operation: str, *, allow_alias: bool) -> KeyRef | AliasRef:
     """The key or alias ``value`` names, in the caller's account and region.
 
     Raises NotFoundException for malformed identifiers, aliases where the
     operation takes none, and ARNs of other regions; AccessDeniedException for
-    ARNs of other accounts.
+    ARNs of other accounts. Successful answers are memoised: they depend only
+    on the arguments, and the hot path names the same keys again and again.
     """
+    memo_key = (value, caller.account_id, caller.region, allow_alias)
+    ref = _PARSED.get(memo_key)
+    if ref is None:
+        ref = _parse(value, caller, operation, allow_alias=allow_alias)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[memo_key] = ref
+    return ref
+
+
+def _parse(value: str, caller: Caller, operation: str, *, allow_alias: bool) -> KeyRef | AliasRef:
     if value.startswith("arn:"):
         m = _ARN.fullmatch(value)
         if m is None:

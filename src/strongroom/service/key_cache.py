@@ -55,6 +55,14 @@ class TtlCache(Generic[V]):
         self.hits = 0
         self.misses = 0
 
+    def fresh(self, name: str) -> tuple[bool, V | None]:
+        """(True, value) if a fresh entry exists, else (False, None): no await on a hit."""
+        entry = self._entries.get(name)
+        if entry is not None and self._monotonic() - entry[0] < self._ttl:
+            self.hits += 1
+            return True, entry[1]
+        return False, None
+
     async def get(self, name: str) -> V | None:
         entry = self._entries.get(name)
         if entry is not None and self._monotonic() - entry[0] < self._ttl:

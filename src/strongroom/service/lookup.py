@@ -37,7 +37,10 @@ async def cached_key(
     """
     ref = identifiers.parse(identifier, caller, operation, allow_alias=allow_alias)
     if isinstance(ref, identifiers.AliasRef):
-        target = await ctx.aliases.get(f"{caller.account_id}/{caller.region}/{ref.name}")
+        qualified = f"{caller.account_id}/{caller.region}/{ref.name}"
+        hit, target = ctx.aliases.fresh(qualified)
+        if not hit:
+            target = await ctx.aliases.get(qualified)
         if target is None:
             raise NotFoundException(
                 f"Alias {alias_arn(caller.region, caller.account_id, ref.name)} is not found."
@@ -45,7 +48,9 @@ async def cached_key(
         key_id = target
     else:
         key_id = ref.key_id
-    cached = await ctx.keys.get(key_id)
+    hit, cached = ctx.keys.fresh(key_id)
+    if not hit:
+        cached = await ctx.keys.get(key_id)
     if cached is None or not is_visible(cached.record, caller):
         raise key_not_found(caller, key_id)
     check_state(operation, cached.record)
