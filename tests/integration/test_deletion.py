@@ -29,7 +29,6 @@ from .helpers import (
     list_all_aliases,
     list_all_keys,
     postgres_dump_rows,
-    unique_alias,
     wait_until,
 )
 
@@ -200,9 +199,7 @@ def test_key_is_deleted_at_the_end_of_its_window_and_not_before(
     kms.rotate_key_on_demand(KeyId=subject["KeyId"])
     newer_blob = kms.encrypt(KeyId=subject["KeyId"], Plaintext=b"doomed")["CiphertextBlob"]
     deletion_date = epoch(
-        kms.schedule_key_deletion(KeyId=subject["KeyId"], PendingWindowInDays=30)[
-            "DeletionDate"
-        ]
+        kms.schedule_key_deletion(KeyId=subject["KeyId"], PendingWindowInDays=30)["DeletionDate"]
     )
     kms.schedule_key_deletion(KeyId=control["KeyId"], PendingWindowInDays=7)
 
@@ -217,9 +214,7 @@ def test_key_is_deleted_at_the_end_of_its_window_and_not_before(
     advance_clock(server, DAY + 60)
     wait_until(lambda: is_gone(kms, subject["KeyId"]), message="the subject's deletion")
 
-    with expect_error(
-        "NotFoundException", message=f"Key '{subject['Arn']}' does not exist"
-    ):
+    with expect_error("NotFoundException", message=f"Key '{subject['Arn']}' does not exist"):
         kms.describe_key(KeyId=subject["Arn"])
     with expect_error("NotFoundException"):
         kms.describe_key(KeyId=alias)
@@ -291,9 +286,7 @@ def stored_bytes(server: Server) -> Iterator[tuple[str, bytes]]:
 
 
 def places_holding(server: Server, needles: list[bytes]) -> list[str]:
-    return sorted(
-        {place for place, data in stored_bytes(server) for n in needles if n in data}
-    )
+    return sorted({place for place, data in stored_bytes(server) for n in needles if n in data})
 
 
 def test_deleted_key_material_is_gone_from_the_database(kms: Any, server: Server) -> None:

@@ -1,4 +1,4 @@
-"""The operation × key state matrix (kms-semantics §3.3) through boto3, with the exact
+"""The operation-by-key-state matrix (kms-semantics §3.3) through boto3, with the exact
 error types and messages of §3.2, for every operation the server answers that acts
 on an existing key and every state a key can reach today (Enabled, Disabled,
 PendingDeletion).
@@ -150,9 +150,7 @@ CALLS: dict[str, Callable[[Call], Any]] = {
     "ReEncrypt:destination": lambda c: c.kms.re_encrypt(
         CiphertextBlob=c.partner.ciphertext, DestinationKeyId=c.subject.key_id
     ),
-    "GenerateDataKey": lambda c: c.kms.generate_data_key(
-        KeyId=c.subject.key_id, KeySpec="AES_256"
-    ),
+    "GenerateDataKey": lambda c: c.kms.generate_data_key(KeyId=c.subject.key_id, KeySpec="AES_256"),
     "GenerateDataKeyWithoutPlaintext": lambda c: c.kms.generate_data_key_without_plaintext(
         KeyId=c.subject.key_id, NumberOfBytes=32
     ),
@@ -168,13 +166,9 @@ CALLS: dict[str, Callable[[Call], Any]] = {
     "TagResource": lambda c: c.kms.tag_resource(
         KeyId=c.subject.key_id, Tags=[{"TagKey": "added", "TagValue": "1"}]
     ),
-    "UntagResource": lambda c: c.kms.untag_resource(
-        KeyId=c.subject.key_id, TagKeys=["state"]
-    ),
+    "UntagResource": lambda c: c.kms.untag_resource(KeyId=c.subject.key_id, TagKeys=["state"]),
     "ListResourceTags": lambda c: c.kms.list_resource_tags(KeyId=c.subject.key_id),
-    "GetKeyPolicy": lambda c: c.kms.get_key_policy(
-        KeyId=c.subject.key_id, PolicyName="default"
-    ),
+    "GetKeyPolicy": lambda c: c.kms.get_key_policy(KeyId=c.subject.key_id, PolicyName="default"),
     "ListKeyPolicies": lambda c: c.kms.list_key_policies(KeyId=c.subject.key_id),
     "EnableKeyRotation": lambda c: c.kms.enable_key_rotation(KeyId=c.subject.key_id),
     "DisableKeyRotation": lambda c: c.kms.disable_key_rotation(KeyId=c.subject.key_id),
@@ -243,9 +237,7 @@ def test_matrix_covers_every_operation_the_server_answers_on_a_key(
     assert answered - KEYLESS_OPERATIONS == covered
 
 
-def test_list_keys_lists_keys_in_every_state(
-    kms: Any, shared_subjects: dict[str, Subject]
-) -> None:
+def test_list_keys_lists_keys_in_every_state(kms: Any, shared_subjects: dict[str, Subject]) -> None:
     listed = {entry["KeyId"]: entry["KeyArn"] for entry in list_all_keys(kms)}
     for subject in shared_subjects.values():
         assert listed.get(subject.key_id) == subject.arn

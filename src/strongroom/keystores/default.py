@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 
+from strongroom.crypto.asymmetric import generate_private_key
 from strongroom.crypto.blob import MATERIAL_LENGTH
+from strongroom.crypto.hmac_keys import HMAC_SPECS, generate_hmac_key
 from strongroom.crypto.wrapping import NONCE_LENGTH, RootKey, UnwrapError, material_aad
 
 
@@ -18,6 +20,15 @@ class DefaultKeyStore:
 
     def new_symmetric_material(self) -> bytes:
         return secrets.token_bytes(MATERIAL_LENGTH)
+
+    def new_material(self, key_spec: str) -> bytes:
+        """Fresh material for a key spec: 32 random bytes for SYMMETRIC_DEFAULT, an HMAC key
+        for HMAC_*, otherwise a private key as PKCS#8 DER."""
+        if key_spec == "SYMMETRIC_DEFAULT":
+            return self.new_symmetric_material()
+        if key_spec in HMAC_SPECS:
+            return generate_hmac_key(key_spec)
+        return generate_private_key(key_spec)
 
     def wrap(self, key_arn: str, version_id: bytes, key_spec: str, material: bytes) -> bytes:
         aad = material_aad(key_arn, version_id, key_spec)

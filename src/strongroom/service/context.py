@@ -7,9 +7,11 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from strongroom.clock import Clock
+from strongroom.crypto.asymmetric import load_private_key
 from strongroom.domain.repositories import Store
 from strongroom.keystores.default import DefaultKeyStore
 from strongroom.service.key_cache import CachedKey, TtlCache
+from strongroom.service.key_specs import is_asymmetric
 
 T = TypeVar("T")
 
@@ -46,7 +48,10 @@ class ServiceContext:
             )
             for v in versions
         }
-        return CachedKey(record, materials)
+        private_key = None
+        if is_asymmetric(record.key_spec):
+            private_key = load_private_key(record.key_spec, materials[record.primary_version_id])
+        return CachedKey(record, materials, private_key)
 
     def _load_alias(self, qualified_name: str) -> str | None:
         account_id, region, name = qualified_name.split("/", 2)

@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from strongroom.crypto import blob
+from strongroom.crypto import asymmetric, blob
 from strongroom.crypto import encryption_context as ec_encoding
 from strongroom.domain.keys import KeyRecord
 from strongroom.service.caller import Caller
@@ -24,15 +24,15 @@ from strongroom.service.errors import (
 )
 from strongroom.service.identifiers import access_denied
 from strongroom.service.key_cache import CachedKey
-from strongroom.service.key_specs import ENCRYPT_DECRYPT, SYMMETRIC_DEFAULT
-from strongroom.service.lookup import cached_key
+from strongroom.service.key_specs import ENCRYPT_DECRYPT, SYMMETRIC_DEFAULT, algorithm_lists
+from strongroom.service.lookup import cached_key, incompatible_algorithm, require_usage
 from strongroom.service.states import check_state
 
 IGNORE_CIPHERTEXT = "IGNORE_CIPHERTEXT"
 _DATA_KEY_BYTES = {"AES_256": 32, "AES_128": 16}
 
 
-def _check_symmetric_use(record: KeyRecord, operation: str, algorithm: str | None) -> str:
+def check_symmetric_use(record: KeyRecord, operation: str, algorithm: str | None) -> str:
     """The algorithm to use; raises InvalidKeyUsageException if the key cannot do this."""
     if record.key_usage != ENCRYPT_DECRYPT:
         raise InvalidKeyUsageException(
@@ -50,7 +50,41 @@ _ENCODED_CONTEXTS: dict[tuple[tuple[str, str], ...], bytes] = {}
 _ENCODED_CONTEXTS_MAX = 1024
 
 
-def _encode_context(context: Mapping[str, str] | None) -> bytes:
+def _check_asymmetric_use(
+    key: CachedKey, operation: str, algorithm: str | None, context: Mapping[str, str] | None
+) -> str:
+    """The RSA encryption algorithm to use; raises what AWS raises for a wrong one."""
+    record = key.record
+    require_usage(record, ENCRYPT_DECRYPT, operation)
+    algorithm = algorithm or SYMMETRIC_DEFAULT
+    if algorithm not in algorithm_lists(record.key_spec, record.key_usage).get(
+        "encryption_algorithms", []
+    ):
+        raise incompatible_algorithm(algorithm, record)
+    if context:
+        raise ValidationException(
+            f"EncryptionContext is not supported with asymmetric KMS keys ({record.arn})."
+        )
+    return algorithm
+
+
+def _asymmetric_encrypt(key: CachedKey, algorithm: str, plaintext: bytes) -> bytes:
+    assert key.private_key is not None
+    try:
+        return key.private_key.encrypt(algorithm, plaintext)
+    except asymmetric.PlaintextTooLong as e:
+        raise ValidationException(str(e)) from None
+
+
+def _asymmetric_decrypt(key: CachedKey, algorithm: str, ciphertext: bytes) -> bytes:
+    assert key.private_key is not None
+    try:
+        return key.private_key.decrypt(algorithm, ciphertext)
+    except asymmetric.DecryptionFailed:
+        raise InvalidCiphertextException from None
+
+
+def encode_context(context: Mapping[str, str] | None) -> bytes:
     if not context:
         return ec_encoding.EMPTY
     # Applications reuse a handful of contexts: remember their encodings.
@@ -77,7 +111,7 @@ def _reject_recipient(recipient: object) -> None:
         )
 
 
-def _seal(key: CachedKey, plaintext: bytes, encoded_context: bytes) -> bytes:
+def seal(key: CachedKey, plaintext: bytes, encoded_context: bytes) -> bytes:
     record = key.record
     return blob.encrypt(
         key.primary_material,
@@ -113,11 +147,20 @@ class EncryptResult:
 
 async def encrypt(ctx: ServiceContext, caller: Caller, req: EncryptRequest) -> EncryptResult:
     key = await cached_key(ctx, caller, req.key_id, "Encrypt")
-    algorithm = _check_symmetric_use(key.record, "Encrypt", req.encryption_algorithm)
-    encoded_context = _encode_context(req.encryption_context)
+    if key.private_key is not None:
+        algorithm = _check_asymmetric_use(
+            key, "Encrypt", req.encryption_algorithm, req.encryption_context
+        )
+        if req.dry_run:
+            raise DryRunOperationException
+        return EncryptResult(
+            _asymmetric_encrypt(key, algorithm, req.plaintext), key.record.arn, algorithm
+        )
+    algorithm = check_symmetric_use(key.record, "Encrypt", req.encryption_algorithm)
+    encoded_context = encode_context(req.encryption_context)
     if req.dry_run:
         raise DryRunOperationException
-    return EncryptResult(_seal(key, req.plaintext, encoded_context), key.record.arn, algorithm)
+    return EncryptResult(seal(key, req.plaintext, encoded_context), key.record.arn, algorithm)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +200,7 @@ async def _open(
         if named.record.key_id != record.key_id:
             raise IncorrectKeyException
     check_state(operation, record)
-    algorithm = _check_symmetric_use(record, operation, algorithm)
+    algorithm = check_symmetric_use(record, operation, algorithm)
     material = key.materials.get(header.version_id)
     if material is None:
         # Another node may have rotated the key since this one cached it.
@@ -167,7 +210,7 @@ async def _open(
         if material is None:
             raise InvalidCiphertextException
     try:
-        plaintext = blob.decrypt(material, ciphertext, _encode_context(context))
+        plaintext = blob.decrypt(material, ciphertext, encode_context(context))
     except blob.InvalidBlob:
         raise InvalidCiphertextException from None
     return _Opened(key, plaintext, header.version_id, algorithm)
@@ -208,7 +251,8 @@ class DecryptResult:
     key_id: str
     plaintext: bytes
     encryption_algorithm: str
-    key_material_id: str
+    # Only symmetric keys have material ids.
+    key_material_id: str | None = None
 
 
 async def decrypt(ctx: ServiceContext, caller: Caller, req: DecryptRequest) -> DecryptResult:
@@ -216,9 +260,23 @@ async def decrypt(ctx: ServiceContext, caller: Caller, req: DecryptRequest) -> D
     if _require_ciphertext(req.ciphertext_blob, req.dry_run, req.dry_run_modifiers, req.key_id):
         assert req.key_id is not None
         key = await cached_key(ctx, caller, req.key_id, "Decrypt")
-        _check_symmetric_use(key.record, "Decrypt", req.encryption_algorithm)
+        if key.private_key is not None:
+            _check_asymmetric_use(key, "Decrypt", req.encryption_algorithm, req.encryption_context)
+        else:
+            check_symmetric_use(key.record, "Decrypt", req.encryption_algorithm)
         raise DryRunOperationException
     assert req.ciphertext_blob is not None
+    if req.key_id is not None:
+        named = await cached_key(ctx, caller, req.key_id, "Decrypt")
+        if named.private_key is not None:
+            # Asymmetric ciphertext is raw RSA output: the key and algorithm come from the request.
+            algorithm = _check_asymmetric_use(
+                named, "Decrypt", req.encryption_algorithm, req.encryption_context
+            )
+            plaintext = _asymmetric_decrypt(named, algorithm, req.ciphertext_blob)
+            if req.dry_run:
+                raise DryRunOperationException
+            return DecryptResult(named.record.arn, plaintext, algorithm)
     opened = await _open(
         ctx,
         caller,
@@ -256,8 +314,8 @@ class ReEncryptResult:
     key_id: str
     source_encryption_algorithm: str
     destination_encryption_algorithm: str
-    source_key_material_id: str
-    destination_key_material_id: str
+    source_key_material_id: str | None = None
+    destination_key_material_id: str | None = None
 
 
 async def re_encrypt(ctx: ServiceContext, caller: Caller, req: ReEncryptRequest) -> ReEncryptResult:
@@ -265,35 +323,66 @@ async def re_encrypt(ctx: ServiceContext, caller: Caller, req: ReEncryptRequest)
         req.ciphertext_blob, req.dry_run, req.dry_run_modifiers, req.source_key_id
     )
     destination = await cached_key(ctx, caller, req.destination_key_id, "ReEncrypt")
-    destination_algorithm = _check_symmetric_use(
-        destination.record, "ReEncrypt", req.destination_encryption_algorithm
-    )
-    destination_context = _encode_context(req.destination_encryption_context)
-    if authorization_only:
-        assert req.source_key_id is not None
+    if destination.private_key is not None:
+        destination_algorithm = _check_asymmetric_use(
+            destination,
+            "ReEncrypt",
+            req.destination_encryption_algorithm,
+            req.destination_encryption_context,
+        )
+        destination_context = b""
+    else:
+        destination_algorithm = check_symmetric_use(
+            destination.record, "ReEncrypt", req.destination_encryption_algorithm
+        )
+        destination_context = encode_context(req.destination_encryption_context)
+    source = None
+    if req.source_key_id is not None:
         source = await cached_key(ctx, caller, req.source_key_id, "ReEncrypt")
-        _check_symmetric_use(source.record, "ReEncrypt", req.source_encryption_algorithm)
+    if authorization_only:
+        assert source is not None
+        if source.private_key is not None:
+            _check_asymmetric_use(
+                source, "ReEncrypt", req.source_encryption_algorithm, req.source_encryption_context
+            )
+        else:
+            check_symmetric_use(source.record, "ReEncrypt", req.source_encryption_algorithm)
         raise DryRunOperationException
     assert req.ciphertext_blob is not None
-    opened = await _open(
-        ctx,
-        caller,
-        "ReEncrypt",
-        req.ciphertext_blob,
-        req.source_encryption_context,
-        req.source_key_id,
-        req.source_encryption_algorithm,
-    )
+    if source is not None and source.private_key is not None:
+        source_algorithm = _check_asymmetric_use(
+            source, "ReEncrypt", req.source_encryption_algorithm, req.source_encryption_context
+        )
+        plaintext = _asymmetric_decrypt(source, source_algorithm, req.ciphertext_blob)
+        source_key, source_material_id = source, None
+    else:
+        opened = await _open(
+            ctx,
+            caller,
+            "ReEncrypt",
+            req.ciphertext_blob,
+            req.source_encryption_context,
+            req.source_key_id,
+            req.source_encryption_algorithm,
+        )
+        plaintext, source_algorithm = opened.plaintext, opened.algorithm
+        source_key, source_material_id = opened.key, opened.version_id.hex()
     if req.dry_run:
         raise DryRunOperationException
+    if destination.private_key is not None:
+        ciphertext = _asymmetric_encrypt(destination, destination_algorithm, plaintext)
+        destination_material_id = None
+    else:
+        ciphertext = seal(destination, plaintext, destination_context)
+        destination_material_id = destination.record.material_id
     return ReEncryptResult(
-        ciphertext_blob=_seal(destination, opened.plaintext, destination_context),
-        source_key_id=opened.key.record.arn,
+        ciphertext_blob=ciphertext,
+        source_key_id=source_key.record.arn,
         key_id=destination.record.arn,
-        source_encryption_algorithm=opened.algorithm,
+        source_encryption_algorithm=source_algorithm,
         destination_encryption_algorithm=destination_algorithm,
-        source_key_material_id=opened.version_id.hex(),
-        destination_key_material_id=destination.record.material_id,
+        source_key_material_id=source_material_id,
+        destination_key_material_id=destination_material_id,
     )
 
 
@@ -324,13 +413,13 @@ async def _generate_data_key(
         raise ValidationException("Please specify either number of bytes or key spec.")
     length = req.number_of_bytes or _DATA_KEY_BYTES[req.key_spec or "AES_256"]
     key = await cached_key(ctx, caller, req.key_id, operation)
-    _check_symmetric_use(key.record, operation, None)
-    encoded_context = _encode_context(req.encryption_context)
+    check_symmetric_use(key.record, operation, None)
+    encoded_context = encode_context(req.encryption_context)
     if req.dry_run:
         raise DryRunOperationException
     data_key = secrets.token_bytes(length)
     return GenerateDataKeyResult(
-        ciphertext_blob=_seal(key, data_key, encoded_context),
+        ciphertext_blob=seal(key, data_key, encoded_context),
         key_id=key.record.arn,
         key_material_id=key.record.material_id,
         plaintext=data_key if operation == "GenerateDataKey" else None,

@@ -12,8 +12,8 @@ from strongroom.domain.repositories import UnitOfWork
 from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
 from strongroom.service.errors import ValidationException
+from strongroom.service.key_updates import update_key
 from strongroom.service.keys import KeyIdRequest
-from strongroom.service.lookup import key_id_of, locked_key
 from strongroom.service.rotation import DAY, KeyIdResult
 
 DEFAULT_PENDING_WINDOW_DAYS = 30
@@ -48,24 +48,19 @@ async def schedule_key_deletion(
             f"1 validation error detected: Value '{days}' at 'pendingWindowInDays' failed to "
             f"satisfy constraint: Member must have value {bound}"
         )
-    key_id = key_id_of(req.key_id, caller, "ScheduleKeyDeletion")
     now = ctx.clock.now()
-
-    def write() -> KeyRecord:
-        with ctx.store.unit_of_work() as uow:
-            record = locked_key(uow, caller, key_id, "ScheduleKeyDeletion")
-            updated = dataclasses.replace(
-                record,
-                state=KeyState.PENDING_DELETION,
-                deletion_date=now + days * DAY,
-                pending_window_days=days,
-                revision=record.revision + 1,
-            )
-            uow.keys.update(updated)
-            return updated
-
-    record = await ctx.run(write)
-    ctx.keys.invalidate(key_id)
+    record = await update_key(
+        ctx,
+        caller,
+        req.key_id,
+        "ScheduleKeyDeletion",
+        lambda r: dataclasses.replace(
+            r,
+            state=KeyState.PENDING_DELETION,
+            deletion_date=now + days * DAY,
+            pending_window_days=days,
+        ),
+    )
     assert record.deletion_date is not None
     return ScheduleKeyDeletionResult(record.arn, record.deletion_date, record.state.value, days)
 
@@ -73,23 +68,15 @@ async def schedule_key_deletion(
 async def cancel_key_deletion(
     ctx: ServiceContext, caller: Caller, req: KeyIdRequest
 ) -> KeyIdResult:
-    key_id = key_id_of(req.key_id, caller, "CancelKeyDeletion")
-
-    def write() -> KeyRecord:
-        with ctx.store.unit_of_work() as uow:
-            record = locked_key(uow, caller, key_id, "CancelKeyDeletion")
-            updated = dataclasses.replace(
-                record,
-                state=KeyState.DISABLED,
-                deletion_date=None,
-                pending_window_days=None,
-                revision=record.revision + 1,
-            )
-            uow.keys.update(updated)
-            return updated
-
-    record = await ctx.run(write)
-    ctx.keys.invalidate(key_id)
+    record = await update_key(
+        ctx,
+        caller,
+        req.key_id,
+        "CancelKeyDeletion",
+        lambda r: dataclasses.replace(
+            r, state=KeyState.DISABLED, deletion_date=None, pending_window_days=None
+        ),
+    )
     return KeyIdResult(record.arn)
 
 

@@ -27,6 +27,8 @@ HTTP status. The http layer maps exceptions by MRO; anything that is not a
     │   ├── DryRunOperationException
     │   ├── CustomKeyStoreNotFoundException
     │   ├── ConflictException
+    │   ├── KMSInvalidSignatureException     (always an empty message)
+    │   ├── KMSInvalidMacException           (always an empty message)
     │   ├── AccessDeniedException
     │   ├── ThrottlingException
     │   └── authentication: MissingAuthenticationTokenException,
@@ -192,3 +194,21 @@ class CustomKeyStoreNotFoundException(ClientError):
 
 class ConflictException(ClientError):
     code = "ConflictException"
+
+
+class KMSInvalidSignatureException(ClientError):
+    """A signature did not verify; always an empty message."""
+
+    code = "KMSInvalidSignatureException"
+
+    def __init__(self) -> None:
+        super().__init__("")
+
+
+class KMSInvalidMacException(ClientError):
+    """A MAC did not verify; always an empty message."""
+
+    code = "KMSInvalidMacException"
+
+    def __init__(self) -> None:
+        super().__init__("")

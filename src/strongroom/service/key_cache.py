@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from strongroom.crypto.asymmetric import AsymmetricKey
 from strongroom.domain.keys import KeyRecord
 
 V = TypeVar("V")
@@ -25,6 +26,9 @@ class CachedKey:
     # version id -> unwrapped material. Zeroising is best effort in Python, so
     # entries are simply dropped and left to the garbage collector.
     materials: dict[bytes, bytes]
+    # The parsed private key of an asymmetric key (parsing PKCS#8 per request
+    # would cost more than the signature itself).
+    private_key: AsymmetricKey | None = None
 
     @property
     def primary_material(self) -> bytes:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+
+from strongroom.crypto import asymmetric
+from strongroom.crypto.hmac_keys import HMAC_SPECS
 from strongroom.service.errors import UnsupportedOperationException, ValidationException
 
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
@@ -22,10 +26,39 @@ ALLOWED_USAGES: dict[str, frozenset[str]] = {
     "SM2": frozenset({ENCRYPT_DECRYPT, "SIGN_VERIFY", "KEY_AGREEMENT"}),
 }
 
-# The specs this server can create today; the others arrive with later issues.
-IMPLEMENTED_SPECS = frozenset({SYMMETRIC_DEFAULT})
 
-ENCRYPTION_ALGORITHMS: dict[str, list[str]] = {SYMMETRIC_DEFAULT: ["SYMMETRIC_DEFAULT"]}
+@cache
+def implemented_specs() -> frozenset[str]:
+    """The specs this server can create: symmetric, HMAC, and the asymmetric specs that the
+    installed ``cryptography`` supports."""
+    return frozenset({SYMMETRIC_DEFAULT, *HMAC_SPECS, *asymmetric.supported_specs()})
+
+
+def is_symmetric(spec: str) -> bool:
+    return spec == SYMMETRIC_DEFAULT
+
+
+def is_hmac(spec: str) -> bool:
+    return spec in HMAC_SPECS
+
+
+def is_asymmetric(spec: str) -> bool:
+    return spec != SYMMETRIC_DEFAULT and spec not in HMAC_SPECS
+
+
+@cache
+def algorithm_lists(spec: str, usage: str) -> dict[str, list[str]]:
+    """DescribeKey's algorithm members for a spec and usage, keyed by snake_case field name."""
+    if spec == SYMMETRIC_DEFAULT:
+        return {"encryption_algorithms": ["SYMMETRIC_DEFAULT"]}
+    if spec in HMAC_SPECS:
+        return {"mac_algorithms": [HMAC_SPECS[spec]]}
+    names = {
+        "EncryptionAlgorithms": "encryption_algorithms",
+        "SigningAlgorithms": "signing_algorithms",
+        "KeyAgreementAlgorithms": "key_agreement_algorithms",
+    }
+    return {names[k]: v for k, v in asymmetric.algorithms(spec, usage).items()}
 
 
 def choose_spec_and_usage(
@@ -50,6 +83,6 @@ def choose_spec_and_usage(
         key_usage = ENCRYPT_DECRYPT
     if key_usage not in ALLOWED_USAGES.get(spec, frozenset()):
         raise ValidationException(f"KeyUsage {key_usage} is not compatible with KeySpec {spec}")
-    if spec not in IMPLEMENTED_SPECS:
+    if spec not in implemented_specs():
         raise UnsupportedOperationException(f"KeySpec {spec} is not supported by this server yet.")
     return spec, key_usage

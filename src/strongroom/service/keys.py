@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import secrets
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from strongroom.domain.keys import KeyRecord, KeyState, KeyVersion
@@ -14,8 +13,9 @@ from strongroom.service.arns import key_arn
 from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
 from strongroom.service.errors import UnsupportedOperationException
-from strongroom.service.key_specs import ENCRYPTION_ALGORITHMS, choose_spec_and_usage
-from strongroom.service.lookup import cached_key, key_id_of, locked_key
+from strongroom.service.key_specs import algorithm_lists, choose_spec_and_usage
+from strongroom.service.key_updates import update_key
+from strongroom.service.lookup import cached_key
 from strongroom.service.markers import make_marker, read_marker
 from strongroom.service.policies import check_policy_document
 from strongroom.service.tag_rules import check_new_tags, check_tag_count
@@ -39,6 +39,9 @@ class KeyMetadata:
     key_spec: str
     multi_region: bool
     encryption_algorithms: list[str] | None = None
+    signing_algorithms: list[str] | None = None
+    key_agreement_algorithms: list[str] | None = None
+    mac_algorithms: list[str] | None = None
     deletion_date: float | None = None
     current_key_material_id: str | None = None
 
@@ -58,9 +61,12 @@ def key_metadata(record: KeyRecord) -> KeyMetadata:
         customer_master_key_spec=record.key_spec,
         key_spec=record.key_spec,
         multi_region=record.multi_region,
-        encryption_algorithms=ENCRYPTION_ALGORITHMS.get(record.key_spec),
+        **algorithm_lists(record.key_spec, record.key_usage),
         deletion_date=record.deletion_date,
-        current_key_material_id=record.material_id,
+        # AWS shows material ids only for symmetric encryption keys.
+        current_key_material_id=record.material_id
+        if record.key_spec == "SYMMETRIC_DEFAULT"
+        else None,
     )
 
 
@@ -104,7 +110,7 @@ async def create_key(
     key_id = str(uuid.uuid4())
     arn = key_arn(caller.region, caller.account_id, key_id)
     version_id = secrets.token_bytes(VERSION_ID_LENGTH)
-    material = ctx.keystore.new_symmetric_material()
+    material = ctx.keystore.new_material(spec)
     now = ctx.clock.now()
     record = KeyRecord(
         key_id=key_id,
@@ -207,29 +213,10 @@ class EmptyResult:
     pass
 
 
-async def _update_key(
-    ctx: ServiceContext,
-    caller: Caller,
-    identifier: str,
-    operation: str,
-    change: Callable[[KeyRecord], KeyRecord],
-) -> None:
-    key_id = key_id_of(identifier, caller, operation)
-
-    def write() -> None:
-        with ctx.store.unit_of_work() as uow:
-            record = locked_key(uow, caller, key_id, operation)
-            updated = change(record)
-            uow.keys.update(dataclasses.replace(updated, revision=record.revision + 1))
-
-    await ctx.run(write)
-    ctx.keys.invalidate(key_id)
-
-
 async def update_key_description(
     ctx: ServiceContext, caller: Caller, req: UpdateKeyDescriptionRequest
 ) -> EmptyResult:
-    await _update_key(
+    await update_key(
         ctx,
         caller,
         req.key_id,
@@ -240,7 +227,7 @@ async def update_key_description(
 
 
 async def enable_key(ctx: ServiceContext, caller: Caller, req: KeyIdRequest) -> EmptyResult:
-    await _update_key(
+    await update_key(
         ctx,
         caller,
         req.key_id,
@@ -251,7 +238,7 @@ async def enable_key(ctx: ServiceContext, caller: Caller, req: KeyIdRequest) -> 
 
 
 async def disable_key(ctx: ServiceContext, caller: Caller, req: KeyIdRequest) -> EmptyResult:
-    await _update_key(
+    await update_key(
         ctx,
         caller,
         req.key_id,

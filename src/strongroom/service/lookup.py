@@ -8,7 +8,7 @@ from strongroom.service import identifiers
 from strongroom.service.arns import alias_arn, key_arn
 from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
-from strongroom.service.errors import NotFoundException
+from strongroom.service.errors import InvalidKeyUsageException, NotFoundException
 from strongroom.service.key_cache import CachedKey
 from strongroom.service.states import check_state
 
@@ -71,3 +71,17 @@ def locked_key(uow: UnitOfWork, caller: Caller, key_id: str, operation: str) -> 
         raise key_not_found(caller, key_id)
     check_state(operation, record)
     return record
+
+
+def require_usage(record: KeyRecord, usage: str, operation: str) -> None:
+    """Raise InvalidKeyUsageException unless the key's usage is ``usage``."""
+    if record.key_usage != usage:
+        raise InvalidKeyUsageException(
+            f"{record.arn} key usage is {record.key_usage} which is not valid for {operation}."
+        )
+
+
+def incompatible_algorithm(algorithm: str, record: KeyRecord) -> InvalidKeyUsageException:
+    return InvalidKeyUsageException(
+        f"Algorithm {algorithm} is incompatible with key spec {record.key_spec}."
+    )

@@ -9,11 +9,15 @@ from typing import Any
 from strongroom.service import (
     aliases,
     crypto_ops,
+    data_key_pairs,
     deletion,
+    key_agreement,
     keys,
+    macs,
     policies,
     random_bytes,
     rotation,
+    signing,
     tags,
 )
 from strongroom.service.caller import Caller
@@ -66,4 +70,24 @@ OPERATIONS: dict[str, Operation] = _table(
     ("ListKeyRotations", rotation.ListKeyRotationsRequest, rotation.list_key_rotations),
     ("ScheduleKeyDeletion", deletion.ScheduleKeyDeletionRequest, deletion.schedule_key_deletion),
     ("CancelKeyDeletion", keys.KeyIdRequest, deletion.cancel_key_deletion),
+    ("Sign", signing.SignRequest, signing.sign),
+    ("Verify", signing.VerifyRequest, signing.verify),
+    ("GetPublicKey", signing.GetPublicKeyRequest, signing.get_public_key),
+    ("GenerateMac", macs.GenerateMacRequest, macs.generate_mac),
+    ("VerifyMac", macs.VerifyMacRequest, macs.verify_mac),
+    (
+        "DeriveSharedSecret",
+        key_agreement.DeriveSharedSecretRequest,
+        key_agreement.derive_shared_secret,
+    ),
+    (
+        "GenerateDataKeyPair",
+        data_key_pairs.GenerateDataKeyPairRequest,
+        data_key_pairs.generate_data_key_pair,
+    ),
+    (
+        "GenerateDataKeyPairWithoutPlaintext",
+        data_key_pairs.GenerateDataKeyPairRequest,
+        data_key_pairs.generate_data_key_pair_without_plaintext,
+    ),
 )

@@ -25,6 +25,7 @@ from strongroom.service.errors import (
     UnsupportedOperationException,
 )
 from strongroom.service.key_specs import SYMMETRIC_DEFAULT
+from strongroom.service.key_updates import update_key
 from strongroom.service.keys import VERSION_ID_LENGTH, EmptyResult, KeyIdRequest
 from strongroom.service.lookup import cached_key, key_id_of, locked_key
 from strongroom.service.markers import make_marker, read_marker
@@ -95,54 +96,35 @@ class EnableKeyRotationRequest:
 async def enable_key_rotation(
     ctx: ServiceContext, caller: Caller, req: EnableKeyRotationRequest
 ) -> EmptyResult:
-    key_id = key_id_of(req.key_id, caller, "EnableKeyRotation")
     period = req.rotation_period_in_days or DEFAULT_ROTATION_PERIOD_DAYS
     now = ctx.clock.now()
 
-    def write() -> None:
-        with ctx.store.unit_of_work() as uow:
-            record = locked_key(uow, caller, key_id, "EnableKeyRotation")
-            check_rotatable(record)
-            if record.rotation_enabled and record.next_rotation_at is not None:
-                # A new period moves the next date relative to the last rotation (or enabling).
-                base = record.next_rotation_at - (record.rotation_period_days or period) * DAY
-            else:
-                base = now
-            uow.keys.update(
-                dataclasses.replace(
-                    record,
-                    rotation_enabled=True,
-                    rotation_period_days=period,
-                    next_rotation_at=base + period * DAY,
-                    revision=record.revision + 1,
-                )
-            )
+    def change(record: KeyRecord) -> KeyRecord:
+        check_rotatable(record)
+        if record.rotation_enabled and record.next_rotation_at is not None:
+            # A new period moves the next date relative to the last rotation (or enabling).
+            base = record.next_rotation_at - (record.rotation_period_days or period) * DAY
+        else:
+            base = now
+        return dataclasses.replace(
+            record,
+            rotation_enabled=True,
+            rotation_period_days=period,
+            next_rotation_at=base + period * DAY,
+        )
 
-    await ctx.run(write)
-    ctx.keys.invalidate(key_id)
+    await update_key(ctx, caller, req.key_id, "EnableKeyRotation", change)
     return EmptyResult()
 
 
 async def disable_key_rotation(
     ctx: ServiceContext, caller: Caller, req: KeyIdRequest
 ) -> EmptyResult:
-    key_id = key_id_of(req.key_id, caller, "DisableKeyRotation")
+    def change(record: KeyRecord) -> KeyRecord:
+        check_rotatable(record)
+        return dataclasses.replace(record, rotation_enabled=False, next_rotation_at=None)
 
-    def write() -> None:
-        with ctx.store.unit_of_work() as uow:
-            record = locked_key(uow, caller, key_id, "DisableKeyRotation")
-            check_rotatable(record)
-            uow.keys.update(
-                dataclasses.replace(
-                    record,
-                    rotation_enabled=False,
-                    next_rotation_at=None,
-                    revision=record.revision + 1,
-                )
-            )
-
-    await ctx.run(write)
-    ctx.keys.invalidate(key_id)
+    await update_key(ctx, caller, req.key_id, "DisableKeyRotation", change)
     return EmptyResult()
 
 

@@ -906,3 +906,168 @@ def test_sqlite_connections_are_durable_wal_with_busy_timeout_and_foreign_keys(
         assert _pragma(uow, "query_only") == 0
     with sqlite_store.unit_of_work(write=False) as uow:
         assert _pragma(uow, "query_only") == 1
+
+
+# --- Keys due for the background jobs ----------------------------------------------------
+
+
+def add_keys_like(store: Store, changes: dict[str, dict[str, object]]) -> None:
+    """Add one key per id, each with ``make_key``'s defaults replaced by its changes."""
+    with store.unit_of_work() as uow:
+        for key_id, fields in changes.items():
+            key, version = make_key(key_id)
+            uow.keys.insert(replace(key, **fields), version)  # type: ignore[arg-type]
+
+
+def test_due_for_rotation_lists_enabled_keys_with_rotation_on_soonest_first(
+    store: Store,
+) -> None:
+    on = {"rotation_enabled": True, "rotation_period_days": 365}
+    add_keys_like(
+        store,
+        {
+            "due-second": {**on, "next_rotation_at": NOW - 10},
+            "due-at-now": {**on, "next_rotation_at": NOW},
+            "due-first": {**on, "next_rotation_at": NOW - 20},
+            "due-elsewhere": {
+                **on,
+                "next_rotation_at": NOW - 15,
+                "account_id": OTHER_ACCOUNT,
+                "region": OTHER_REGION,
+            },
+            "not-yet": {**on, "next_rotation_at": NOW + 0.001},
+            "rotation-off": {"next_rotation_at": NOW - 30},
+            "no-schedule": {**on, "next_rotation_at": None},
+            "disabled": {**on, "next_rotation_at": NOW - 40, "state": KeyState.DISABLED},
+            "pending-deletion": {
+                **on,
+                "next_rotation_at": NOW - 50,
+                "state": KeyState.PENDING_DELETION,
+                "deletion_date": NOW + 86400,
+            },
+        },
+    )
+
+    with store.unit_of_work(write=False) as uow:
+        due = uow.keys.due_for_rotation(NOW, limit=100)
+        first_two = uow.keys.due_for_rotation(NOW, limit=2)
+        earlier = uow.keys.due_for_rotation(NOW - 12, limit=100)
+
+    assert due == ["due-first", "due-elsewhere", "due-second", "due-at-now"]
+    assert first_two == ["due-first", "due-elsewhere"]
+    assert earlier == ["due-first", "due-elsewhere"]
+
+
+def test_due_for_deletion_lists_keys_pending_deletion_soonest_first(store: Store) -> None:
+    pending = {"state": KeyState.PENDING_DELETION, "pending_window_days": 7}
+    add_keys_like(
+        store,
+        {
+            "due-second": {**pending, "deletion_date": NOW - 5},
+            "due-at-now": {**pending, "deletion_date": NOW},
+            "due-first": {**pending, "deletion_date": NOW - 10},
+            "due-elsewhere": {**pending, "deletion_date": NOW - 7, "account_id": OTHER_ACCOUNT},
+            "not-yet": {**pending, "deletion_date": NOW + 0.001},
+            # A deletion date on a key that is not pending deletion is ignored.
+            "disabled": {"state": KeyState.DISABLED, "deletion_date": NOW - 100},
+            "enabled": {"deletion_date": NOW - 100},
+        },
+    )
+
+    with store.unit_of_work(write=False) as uow:
+        due = uow.keys.due_for_deletion(NOW, limit=100)
+        first = uow.keys.due_for_deletion(NOW, limit=1)
+        earlier = uow.keys.due_for_deletion(NOW - 6, limit=100)
+
+    assert due == ["due-first", "due-elsewhere", "due-second", "due-at-now"]
+    assert first == ["due-first"]
+    assert earlier == ["due-first", "due-elsewhere"]
+
+
+def test_due_lists_of_a_store_without_keys_are_empty(store: Store) -> None:
+    with store.unit_of_work(write=False) as uow:
+        assert uow.keys.due_for_rotation(NOW, limit=10) == []
+        assert uow.keys.due_for_deletion(NOW, limit=10) == []
+
+
+# --- Leases -----------------------------------------------------------------------------
+
+
+def try_acquire(store: Store, holder: str, now: float, ttl: float = 10.0) -> bool:
+    with store.unit_of_work() as uow:
+        return uow.leases.try_acquire("jobs", holder, now, ttl)
+
+
+def lease_of(store: Store, name: str = "jobs") -> tuple[str, str, float] | None:
+    """The lease as (name, holder, expires_at), or None."""
+    with store.unit_of_work(write=False) as uow:
+        lease = uow.leases.get(name)
+    return None if lease is None else (lease.name, lease.holder, lease.expires_at)
+
+
+def test_free_lease_is_taken(store: Store) -> None:
+    assert lease_of(store) is None
+    assert try_acquire(store, "node-a", NOW) is True
+    assert lease_of(store) == ("jobs", "node-a", NOW + 10.0)
+
+
+def test_lease_held_by_another_is_refused_until_it_expires(store: Store) -> None:
+    assert try_acquire(store, "node-a", NOW)
+
+    assert try_acquire(store, "node-b", NOW + 9.999) is False
+    assert lease_of(store) == ("jobs", "node-a", NOW + 10.0)
+
+    # It expires at its expiry time exactly.
+    assert try_acquire(store, "node-b", NOW + 10.0) is True
+    assert lease_of(store) == ("jobs", "node-b", NOW + 20.0)
+    assert try_acquire(store, "node-a", NOW + 11.0) is False
+
+
+def test_holder_renews_its_lease_before_and_after_expiry(store: Store) -> None:
+    assert try_acquire(store, "node-a", NOW)
+    assert try_acquire(store, "node-a", NOW + 5, ttl=30.0) is True
+    assert lease_of(store) == ("jobs", "node-a", NOW + 35.0)
+    # Nobody took it meanwhile: the old holder gets it back.
+    assert try_acquire(store, "node-a", NOW + 100) is True
+    assert lease_of(store) == ("jobs", "node-a", NOW + 110.0)
+
+
+def test_leases_of_different_names_are_independent(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        assert uow.leases.try_acquire("jobs", "node-a", NOW, 10.0)
+        assert uow.leases.try_acquire("other", "node-b", NOW, 10.0)
+    assert lease_of(store, "jobs") == ("jobs", "node-a", NOW + 10.0)
+    assert lease_of(store, "other") == ("other", "node-b", NOW + 10.0)
+    assert lease_of(store, "missing") is None
+
+
+def test_a_taken_lease_is_not_visible_before_commit_and_vanishes_on_rollback(
+    store: Store,
+) -> None:
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), store.unit_of_work() as uow:
+        assert uow.leases.try_acquire("jobs", "node-a", NOW, 10.0)
+        raise Boom
+    assert lease_of(store) is None
+    assert try_acquire(store, "node-b", NOW) is True
+
+
+@pytest.mark.parametrize("held", [False, True], ids=["free", "expired"])
+def test_concurrent_contenders_for_a_lease_exactly_one_wins(store: Store, held: bool) -> None:
+    if held:
+        assert try_acquire(store, "old-node", NOW - 20)
+    contenders = 8
+    won: list[str] = []
+    lock = threading.Lock()
+
+    def work(number: int) -> None:
+        if try_acquire(store, f"node-{number}", NOW):
+            with lock:
+                won.append(f"node-{number}")
+
+    _run_concurrently(contenders, work)
+
+    assert len(won) == 1, won
+    assert lease_of(store) == ("jobs", won[0], NOW + 10.0)
