@@ -6,6 +6,8 @@ import configparser
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,8 @@ from typing import Any
 import click
 
 from strongroom.clock import FileOffsetClock, SystemClock
+from strongroom.crypto.wrapping import RootKey
+from strongroom.domain.repositories import Store
 from strongroom.jobs.runner import LAST_RUN
 from strongroom.jobs.scheduler import LEASE as JOBS_LEASE
 from strongroom.keystores.root_key_file import (
@@ -22,7 +26,16 @@ from strongroom.keystores.root_key_file import (
 )
 from strongroom.server import WrongRootKey, check_root_key, open_store
 from strongroom.service.errors import KMSError
-from strongroom.service.identities import IssuedCredentials, create_account_with_admin
+from strongroom.service.identities import (
+    IssuedCredentials,
+    create_access_key,
+    create_account_with_admin,
+    create_principal,
+    delete_identity_policy,
+    describe_account,
+    put_identity_policy,
+    set_access_key_status,
+)
 from strongroom.settings import Settings, SettingsError, load_settings
 
 PROFILE = "strongroom"
@@ -382,3 +395,136 @@ def jobs_status(data_dir: Path | None, as_json: bool) -> None:
 
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="seconds")
+
+
+@contextmanager
+def _runtime(data_dir: Path | None) -> Iterator[tuple[Store, RootKey]]:
+    """The store and root key of a data directory, closed afterwards; errors as CLI errors."""
+    settings = _settings(data_dir=data_dir)
+    try:
+        root_key = load_root_key(settings.root_key_path)
+    except RootKeyFileError as e:
+        raise click.ClickException(str(e)) from None
+    store = open_store(settings)
+    try:
+        check_root_key(store, root_key)
+        yield store, root_key
+    except (KMSError, WrongRootKey) as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        store.close()
+
+
+def _document(value: str) -> str:
+    """A policy given inline or as @file / a path to a file."""
+    path = Path(value[1:] if value.startswith("@") else value)
+    if not value.lstrip().startswith("{") and path.exists():
+        return path.read_text()
+    return value
+
+
+@main.group()
+def iam() -> None:
+    """Manage users, roles, access keys and identity policies."""
+
+
+@iam.command("create-user")
+@data_dir_option
+@click.option("--account-id", required=True)
+@click.option("--name", required=True)
+@click.option("--with-access-key", is_flag=True, help="Also issue an access key (shown once).")
+@click.option("--json", "as_json", is_flag=True)
+def iam_create_user(
+    data_dir: Path | None, account_id: str, name: str, with_access_key: bool, as_json: bool
+) -> None:
+    """Create an IAM user (no permissions until a policy is attached)."""
+    with _runtime(data_dir) as (store, root_key):
+        principal = create_principal(store, SystemClock(), account_id, name, kind="user")
+        out: dict[str, Any] = {"Arn": principal.arn, "PrincipalId": principal.principal_id}
+        if with_access_key:
+            creds = create_access_key(store, root_key, SystemClock(), principal.arn)
+            out |= {"AccessKeyId": creds.access_key_id, "SecretAccessKey": creds.secret_access_key}
+    click.echo(json.dumps(out) if as_json else "\n".join(f"{k}: {v}" for k, v in out.items()))
+
+
+@iam.command("create-role")
+@data_dir_option
+@click.option("--account-id", required=True)
+@click.option("--name", required=True)
+@click.option("--trust-policy", required=True, help="Trust policy JSON, or @file.")
+@click.option("--json", "as_json", is_flag=True)
+def iam_create_role(
+    data_dir: Path | None, account_id: str, name: str, trust_policy: str, as_json: bool
+) -> None:
+    """Create an IAM role with a trust policy saying who may assume it."""
+    with _runtime(data_dir) as (store, _):
+        principal = create_principal(
+            store,
+            SystemClock(),
+            account_id,
+            name,
+            kind="role",
+            trust_policy=_document(trust_policy),
+        )
+    out = {"Arn": principal.arn, "PrincipalId": principal.principal_id}
+    click.echo(json.dumps(out) if as_json else "\n".join(f"{k}: {v}" for k, v in out.items()))
+
+
+@iam.command("create-access-key")
+@data_dir_option
+@click.option("--arn", required=True, help="The user's ARN.")
+@click.option("--json", "as_json", is_flag=True)
+def iam_create_access_key(data_dir: Path | None, arn: str, as_json: bool) -> None:
+    """Issue an access key for a user (the secret is shown only now)."""
+    with _runtime(data_dir) as (store, root_key):
+        creds = create_access_key(store, root_key, SystemClock(), arn)
+    out = {"AccessKeyId": creds.access_key_id, "SecretAccessKey": creds.secret_access_key}
+    click.echo(json.dumps(out) if as_json else "\n".join(f"{k}: {v}" for k, v in out.items()))
+
+
+@iam.command("set-access-key-status")
+@data_dir_option
+@click.option("--access-key-id", required=True)
+@click.option("--active/--inactive", required=True)
+def iam_set_access_key_status(data_dir: Path | None, access_key_id: str, active: bool) -> None:
+    """Activate or deactivate an access key (takes effect within the cache TTL)."""
+    with _runtime(data_dir) as (store, _):
+        set_access_key_status(store, access_key_id, active)
+
+
+@iam.command("put-policy")
+@data_dir_option
+@click.option("--arn", required=True, help="The user's or role's ARN.")
+@click.option("--name", required=True)
+@click.option("--document", required=True, help="Policy JSON, or @file.")
+def iam_put_policy(data_dir: Path | None, arn: str, name: str, document: str) -> None:
+    """Attach (or replace) an inline identity policy."""
+    with _runtime(data_dir) as (store, _):
+        put_identity_policy(store, arn, name, _document(document))
+
+
+@iam.command("delete-policy")
+@data_dir_option
+@click.option("--arn", required=True)
+@click.option("--name", required=True)
+def iam_delete_policy(data_dir: Path | None, arn: str, name: str) -> None:
+    """Detach an inline identity policy."""
+    with _runtime(data_dir) as (store, _):
+        delete_identity_policy(store, arn, name)
+
+
+@iam.command("list")
+@data_dir_option
+@click.option("--account-id", required=True)
+@click.option("--json", "as_json", is_flag=True)
+def iam_list(data_dir: Path | None, account_id: str, as_json: bool) -> None:
+    """Users and roles of an account, their access keys and policy names."""
+    with _runtime(data_dir) as (store, _):
+        principals = describe_account(store, account_id)
+    if as_json:
+        click.echo(json.dumps(principals))
+        return
+    for p in principals:
+        keys = ", ".join(f"{k['AccessKeyId']} ({k['Status']})" for k in p["AccessKeys"])  # type: ignore[attr-defined]
+        policies = ", ".join(p["Policies"])  # type: ignore[arg-type]
+        click.echo(f"{p['Arn']}\n  access keys: {keys or '-'}\n  policies: {policies or '-'}")

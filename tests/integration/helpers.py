@@ -787,3 +787,22 @@ class CliResult:
 
 
 AwsCli = Callable[..., CliResult]
+
+
+# --------------------------------------------------------------------------- keys made once
+
+
+def key_maker(kms: Any) -> Callable[[str, str], dict[str, Any]]:
+    """A function (KeySpec, KeyUsage) -> KeyMetadata that creates each kind of key once.
+
+    For module-scoped fixtures: an RSA_4096 key takes over a second to make. Tests
+    that change a key's state must create their own key instead.
+    """
+    made: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def get(spec: str, usage: str) -> dict[str, Any]:
+        if (spec, usage) not in made:
+            made[spec, usage] = create_key(kms, KeySpec=spec, KeyUsage=usage)
+        return made[spec, usage]
+
+    return get

@@ -21,6 +21,8 @@ class Principal:
     kind: str
     arn: str
     created_at: float
+    # Roles only: who may assume the role (an IAM trust policy document).
+    trust_policy: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,3 +34,12 @@ class AccessKey:
     wrapped_secret: bytes
     status: str  # "Active" or "Inactive"
     created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityPolicy:
+    """An inline IAM policy attached to a user or role."""
+
+    principal_id: str
+    name: str
+    document: str

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from strongroom.domain.aliases import Alias
-from strongroom.domain.identities import AccessKey, Account, Principal
+from strongroom.domain.identities import AccessKey, Account, IdentityPolicy, Principal
 from strongroom.domain.keys import KeyRecord, KeyVersion
 from strongroom.domain.leases import Lease
 from strongroom.domain.tags import Tag
@@ -111,6 +111,22 @@ class IdentityRepository(Protocol):
     def get_access_key(self, access_key_id: str) -> AccessKey | None: ...
 
     def list_access_keys(self, principal_id: str) -> builtins.list[AccessKey]: ...
+
+    def set_access_key_status(self, access_key_id: str, status: str) -> None:
+        """Raises NotFound if the access key does not exist."""
+
+    def delete_access_key(self, access_key_id: str) -> bool: ...
+
+    def list_principals(self, account_id: str) -> builtins.list[Principal]:
+        """Users and roles of an account, ordered by ARN."""
+
+    def put_policy(self, policy: IdentityPolicy) -> None:
+        """Attach (or replace) an inline policy. Raises NotFound if the principal is absent."""
+
+    def delete_policy(self, principal_id: str, name: str) -> bool: ...
+
+    def list_policies(self, principal_id: str) -> builtins.list[IdentityPolicy]:
+        """Inline policies of a principal, ordered by name."""
 
 
 class MetaRepository(Protocol):

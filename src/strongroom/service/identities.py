@@ -6,15 +6,21 @@ secret itself, so a hash would not do.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 
 from strongroom.clock import Clock
 from strongroom.crypto.wrapping import NONCE_LENGTH, RootKey, access_key_aad
-from strongroom.domain.errors import Conflict
-from strongroom.domain.identities import AccessKey, Account, Principal
-from strongroom.domain.repositories import Store
-from strongroom.service.errors import AlreadyExistsException
+from strongroom.domain.errors import Conflict, NotFound
+from strongroom.domain.identities import AccessKey, Account, IdentityPolicy, Principal
+from strongroom.domain.repositories import Store, UnitOfWork
+from strongroom.service.errors import (
+    AlreadyExistsException,
+    NotFoundException,
+    ValidationException,
+)
+from strongroom.service.policies import check_identity_policy
 
 _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _SECRET_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"  # noqa: S105
@@ -46,6 +52,40 @@ class IssuedCredentials:
         )
 
 
+ADMIN_POLICY_NAME = "AdministratorAccess"
+ADMIN_POLICY = (
+    '{"Version": "2012-10-17", "Statement": '
+    '[{"Sid": "AdministratorAccess", "Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+)
+_NAME = re.compile(r"[\w+=,.@-]{1,64}")
+
+
+def _new_principal(
+    account_id: str, name: str, kind: str, now: float, trust: str | None
+) -> Principal:
+    if _NAME.fullmatch(name) is None:
+        raise ValidationException(f"Invalid {kind} name {name!r}: 1-64 of [A-Za-z0-9+=,.@_-].")
+    prefix = "AIDA" if kind == "user" else "AROA"
+    return Principal(
+        principal_id=prefix + _random(_BASE32, 17),
+        account_id=account_id,
+        name=name,
+        kind=kind,
+        arn=f"arn:aws:iam::{account_id}:{kind}/{name}",
+        created_at=now,
+        trust_policy=trust,
+    )
+
+
+def _new_access_key(root_key: RootKey, principal_id: str, now: float) -> tuple[AccessKey, str]:
+    access_key_id = "AKIA" + _random(_BASE32, 16)
+    secret = _random(_SECRET_ALPHABET, 40)
+    wrapped = root_key.wrap(
+        secret.encode(), access_key_aad(access_key_id), nonce=secrets.token_bytes(NONCE_LENGTH)
+    )
+    return AccessKey(access_key_id, principal_id, wrapped, "Active", now), secret
+
+
 def create_account_with_admin(
     store: Store, root_key: RootKey, clock: Clock, account_id: str | None = None
 ) -> IssuedCredentials:
@@ -55,26 +95,114 @@ def create_account_with_admin(
     """
     account_id = account_id or new_account_id()
     now = clock.now()
-    principal = Principal(
-        principal_id="AIDA" + _random(_BASE32, 17),
-        account_id=account_id,
-        name=ADMIN_USER,
-        kind="user",
-        arn=f"arn:aws:iam::{account_id}:user/{ADMIN_USER}",
-        created_at=now,
-    )
-    access_key_id = "AKIA" + _random(_BASE32, 16)
-    secret = _random(_SECRET_ALPHABET, 40)
-    wrapped = root_key.wrap(
-        secret.encode(), access_key_aad(access_key_id), nonce=secrets.token_bytes(NONCE_LENGTH)
-    )
+    principal = _new_principal(account_id, ADMIN_USER, "user", now, None)
+    access_key, secret = _new_access_key(root_key, principal.principal_id, now)
     try:
         with store.unit_of_work() as uow:
             uow.identities.insert_account(Account(account_id, now))
             uow.identities.insert_principal(principal)
-            uow.identities.insert_access_key(
-                AccessKey(access_key_id, principal.principal_id, wrapped, "Active", now)
+            uow.identities.insert_access_key(access_key)
+            # The admin may do everything in its account, as an IAM administrator can.
+            uow.identities.put_policy(
+                IdentityPolicy(principal.principal_id, ADMIN_POLICY_NAME, ADMIN_POLICY)
             )
     except Conflict:
         raise AlreadyExistsException(f"Account {account_id} already exists") from None
-    return IssuedCredentials(account_id, principal.arn, access_key_id, secret)
+    return IssuedCredentials(account_id, principal.arn, access_key.access_key_id, secret)
+
+
+def create_principal(
+    store: Store,
+    clock: Clock,
+    account_id: str,
+    name: str,
+    *,
+    kind: str,
+    trust_policy: str | None = None,
+) -> Principal:
+    """Create a user or role.
+
+    Raises NotFoundException (no such account) or AlreadyExistsException.
+    """
+    if kind not in ("user", "role"):
+        raise ValidationException("kind must be user or role")
+    if trust_policy is not None:
+        check_identity_policy(trust_policy, resource_policy=True)
+    principal = _new_principal(account_id, name, kind, clock.now(), trust_policy)
+    with store.unit_of_work() as uow:
+        if uow.identities.get_account(account_id) is None:
+            raise NotFoundException(f"Account {account_id} does not exist")
+        try:
+            uow.identities.insert_principal(principal)
+        except Conflict:
+            raise AlreadyExistsException(f"{principal.arn} already exists") from None
+    return principal
+
+
+def _principal_by_arn(uow: UnitOfWork, arn: str) -> Principal:
+    principal = uow.identities.get_principal_by_arn(arn)
+    if principal is None:
+        raise NotFoundException(f"{arn} does not exist")
+    return principal
+
+
+def create_access_key(
+    store: Store, root_key: RootKey, clock: Clock, principal_arn: str
+) -> IssuedCredentials:
+    """A new access key for a user (roles get credentials from AssumeRole)."""
+    with store.unit_of_work() as uow:
+        principal = _principal_by_arn(uow, principal_arn)
+        if principal.kind != "user":
+            raise ValidationException("Only users have access keys.")
+        access_key, secret = _new_access_key(root_key, principal.principal_id, clock.now())
+        uow.identities.insert_access_key(access_key)
+    return IssuedCredentials(principal.account_id, principal.arn, access_key.access_key_id, secret)
+
+
+def set_access_key_status(store: Store, access_key_id: str, active: bool) -> None:
+    """Activate or deactivate an access key. Raises NotFoundException."""
+    try:
+        with store.unit_of_work() as uow:
+            uow.identities.set_access_key_status(access_key_id, "Active" if active else "Inactive")
+    except NotFound:
+        raise NotFoundException(f"Access key {access_key_id} does not exist") from None
+
+
+def put_identity_policy(store: Store, principal_arn: str, name: str, document: str) -> None:
+    """Attach or replace an inline policy.
+
+    Raises MalformedPolicyDocumentException or NotFoundException.
+    """
+    check_identity_policy(document, resource_policy=False)
+    if _NAME.fullmatch(name) is None:
+        raise ValidationException(f"Invalid policy name {name!r}.")
+    with store.unit_of_work() as uow:
+        principal = _principal_by_arn(uow, principal_arn)
+        uow.identities.put_policy(IdentityPolicy(principal.principal_id, name, document))
+
+
+def delete_identity_policy(store: Store, principal_arn: str, name: str) -> None:
+    with store.unit_of_work() as uow:
+        principal = _principal_by_arn(uow, principal_arn)
+        if not uow.identities.delete_policy(principal.principal_id, name):
+            raise NotFoundException(f"{principal_arn} has no policy named {name}")
+
+
+def describe_account(store: Store, account_id: str) -> list[dict[str, object]]:
+    """Users and roles of an account with their access keys and policy names (no secrets)."""
+    with store.unit_of_work(write=False) as uow:
+        if uow.identities.get_account(account_id) is None:
+            raise NotFoundException(f"Account {account_id} does not exist")
+        return [
+            {
+                "Arn": p.arn,
+                "Kind": p.kind,
+                "PrincipalId": p.principal_id,
+                "AccessKeys": [
+                    {"AccessKeyId": k.access_key_id, "Status": k.status}
+                    for k in uow.identities.list_access_keys(p.principal_id)
+                ],
+                "Policies": [x.name for x in uow.identities.list_policies(p.principal_id)],
+            }
+            for p in uow.identities.list_principals(account_id)
+        ]

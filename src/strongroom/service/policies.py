@@ -51,6 +51,11 @@ def check_policy_document(policy: str) -> None:
         raise MalformedPolicyDocumentException("Policy must contain a Statement.")
 
 
+def check_identity_policy(document: str, *, resource_policy: bool) -> None:
+    """Raise MalformedPolicyDocumentException unless ``document`` is a valid IAM policy."""
+    check_policy_document(document)
+
+
 @dataclass(frozen=True, slots=True)
 class GetKeyPolicyRequest:
     key_id: str

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select
+from sqlalchemy import Connection, Row, delete, insert, select, update
 
-from strongroom.domain.identities import AccessKey, Account, Principal
-from strongroom.store.schema import access_keys, accounts, constraint_errors, principals
+from strongroom.domain.errors import NotFound
+from strongroom.domain.identities import AccessKey, Account, IdentityPolicy, Principal
+from strongroom.store.schema import (
+    access_keys,
+    accounts,
+    constraint_errors,
+    identity_policies,
+    principals,
+    upsert,
+)
 
 
 class SqlIdentityRepository:
@@ -55,6 +64,7 @@ class SqlIdentityRepository:
                         "kind": principal.kind,
                         "arn": principal.arn,
                         "created_at": principal.created_at,
+                        "trust_policy": principal.trust_policy,
                     }
                 ],
             )
@@ -105,6 +115,67 @@ class SqlIdentityRepository:
         )
         return [_access_key(row) for row in rows]
 
+    def set_access_key_status(self, access_key_id: str, status: str) -> None:
+        """Set an access key Active or Inactive. Raises ``NotFound`` if it does not exist."""
+        result = self._connection.execute(
+            update(access_keys)
+            .where(access_keys.c.access_key_id == access_key_id)
+            .values(status=status)
+        )
+        if result.rowcount != 1:
+            raise NotFound(f"access key {access_key_id} does not exist")
+
+    def delete_access_key(self, access_key_id: str) -> bool:
+        """Remove an access key; False if it did not exist."""
+        result = self._connection.execute(
+            delete(access_keys).where(access_keys.c.access_key_id == access_key_id)
+        )
+        return result.rowcount == 1
+
+    def list_principals(self, account_id: str) -> builtins.list[Principal]:
+        """Users and roles of an account, ordered by ARN."""
+        rows = self._connection.execute(
+            select(principals)
+            .where(principals.c.account_id == account_id)
+            .order_by(principals.c.arn)
+        )
+        return [_principal(row) for row in rows]
+
+    def put_policy(self, policy: IdentityPolicy) -> None:
+        """Attach or replace an inline policy. Raises ``NotFound`` if the principal is absent."""
+        with constraint_errors(self._connection, f"policy {policy.name}"):
+            upsert(
+                self._connection,
+                identity_policies,
+                [
+                    {
+                        "principal_id": policy.principal_id,
+                        "policy_name": policy.name,
+                        "document": policy.document,
+                    }
+                ],
+                key=("principal_id", "policy_name"),
+            )
+
+    def delete_policy(self, principal_id: str, name: str) -> bool:
+        """Detach an inline policy; False if there was none of that name."""
+        result = self._connection.execute(
+            delete(identity_policies).where(
+                identity_policies.c.principal_id == principal_id,
+                identity_policies.c.policy_name == name,
+            )
+        )
+        return result.rowcount == 1
+
+    def list_policies(self, principal_id: str) -> builtins.list[IdentityPolicy]:
+        """Inline policies of a principal, ordered by name."""
+        rows = self._connection.execute(
+            select(identity_policies)
+            .where(identity_policies.c.principal_id == principal_id)
+            .order_by(identity_policies.c.policy_name)
+        )
+        return [IdentityPolicy(r.principal_id, r.policy_name, r.document) for r in rows]
+
 
 def _principal(row: Row[Any]) -> Principal:
     return Principal(
@@ -114,6 +185,7 @@ def _principal(row: Row[Any]) -> Principal:
         kind=row.kind,
         arn=row.arn,
         created_at=row.created_at,
+        trust_policy=row.trust_policy,
     )
 
 

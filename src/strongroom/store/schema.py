@@ -66,6 +66,7 @@ principals = Table(
     Column("kind", String, nullable=False),
     Column("arn", IdText, nullable=False),
     Column("created_at", Double, nullable=False),
+    Column("trust_policy", Text, nullable=True),
     PrimaryKeyConstraint("principal_id", name="pk_principals"),
     UniqueConstraint("arn", name="uq_principals_arn"),
 )
@@ -80,6 +81,21 @@ access_keys = Table(
     Column("created_at", Double, nullable=False),
     PrimaryKeyConstraint("access_key_id", name="pk_access_keys"),
     Index("ix_access_keys_principal_id", "principal_id"),
+)
+
+identity_policies = Table(
+    "identity_policies",
+    metadata,
+    Column("principal_id", IdText, nullable=False),
+    Column("policy_name", IdText, nullable=False),
+    Column("document", Text, nullable=False),
+    PrimaryKeyConstraint("principal_id", "policy_name", name="pk_identity_policies"),
+    ForeignKeyConstraint(
+        ["principal_id"],
+        ["principals.principal_id"],
+        name="fk_identity_policies_principal_id_principals",
+        ondelete="CASCADE",
+    ),
 )
 
 keys = Table(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,7 @@ def test_generated_key_comes_from_os_urandom(monkeypatch: pytest.MonkeyPatch) ->
         asked.append(n)
         return b"\x5a" * n
 
-    monkeypatch.setattr(hmac_keys.os, "urandom", fake_urandom)
+    monkeypatch.setattr(os, "urandom", fake_urandom)
     assert generate_hmac_key("HMAC_384") == b"\x5a" * 48
     assert asked == [48]
 
