@@ -3,9 +3,10 @@ error types and messages of §3.2, for every operation the server answers that a
 on an existing key and every state a key can reach today (Enabled, Disabled,
 PendingDeletion).
 
-Failures use one key per state shared by the module (a refused call changes
-nothing, and each test checks that). Successes of calls that change the key use
-a fresh key in that state.
+Each operation runs on a key of a kind it works with (symmetric, ECC signing,
+HMAC, ECC key agreement). Failures use one key per kind and state shared by the
+module (a refused call changes nothing, and each test checks that). Successes of
+calls that change the key use a fresh key in that state.
 """
 
 from __future__ import annotations
@@ -58,7 +59,35 @@ EXPECTED: dict[str, tuple[str | None, str | None, str | None]] = {
     "ListKeyRotations": (None, None, None),
     "ScheduleKeyDeletion": (None, None, "PD"),
     "CancelKeyDeletion": ("NPD", "NPD", None),
+    "GenerateDataKeyPair": (None, "D", "PD"),
+    "GenerateDataKeyPairWithoutPlaintext": (None, "D", "PD"),
+    "Sign": (None, "D", "PD"),
+    "Verify": (None, "D", "PD"),
+    # The documented choice for Disabled (§3.3 note), though AWS is reported to answer.
+    "GetPublicKey": (None, "D", "PD"),
+    "GenerateMac": (None, "D", "PD"),
+    "VerifyMac": (None, "D", "PD"),
+    "DeriveSharedSecret": (None, "D", "PD"),
 }
+
+SYMMETRIC, SIGNING, HMAC, AGREEMENT = "symmetric", "signing", "hmac", "agreement"
+KINDS = [SYMMETRIC, SIGNING, HMAC, AGREEMENT]
+# The kind of key each operation needs; symmetric where not listed.
+KIND_OF = {
+    "Sign": SIGNING,
+    "Verify": SIGNING,
+    "GetPublicKey": SIGNING,
+    "GenerateMac": HMAC,
+    "VerifyMac": HMAC,
+    "DeriveSharedSecret": AGREEMENT,
+}
+CREATE_ARGS: dict[str, dict[str, str]] = {
+    SYMMETRIC: {},
+    SIGNING: {"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"},
+    HMAC: {"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"},
+    AGREEMENT: {"KeySpec": "ECC_NIST_P256", "KeyUsage": "KEY_AGREEMENT"},
+}
+MESSAGE = b"state matrix"
 
 # Operations whose success changes the key (or its alias): they get a fresh key.
 CHANGES_THE_KEY = {
@@ -90,33 +119,53 @@ KEYLESS_OPERATIONS = {"CreateKey", "ListKeys", "GenerateRandom"}
 
 @dataclass(frozen=True)
 class Subject:
-    """A key in some state, with what was made for it while it was still Enabled."""
+    """A key in some state, with what was made with it while it was still Enabled."""
 
     key_id: str
     arn: str
-    ciphertext: bytes
     alias: str
+    # Whichever the key's kind makes: a ciphertext, a signature, a MAC, a public key.
+    ciphertext: bytes = b""
+    signature: bytes = b""
+    mac: bytes = b""
+    public_key: bytes = b""
 
 
-def make_subject(kms: Any, aliases: AliasTracker, state: str) -> Subject:
-    metadata = create_key(kms)
+def make_subject(kms: Any, aliases: AliasTracker, state: str, kind: str = SYMMETRIC) -> Subject:
+    metadata = create_key(kms, **CREATE_ARGS[kind])
     key_id = metadata["KeyId"]
-    ciphertext = kms.encrypt(KeyId=key_id, Plaintext=b"state matrix")["CiphertextBlob"]
+    made: dict[str, bytes] = {}
+    if kind == SYMMETRIC:
+        made["ciphertext"] = kms.encrypt(KeyId=key_id, Plaintext=MESSAGE)["CiphertextBlob"]
+    elif kind == SIGNING:
+        made["signature"] = kms.sign(
+            KeyId=key_id, Message=MESSAGE, SigningAlgorithm="ECDSA_SHA_256"
+        )["Signature"]
+    elif kind == HMAC:
+        made["mac"] = kms.generate_mac(KeyId=key_id, Message=MESSAGE, MacAlgorithm="HMAC_SHA_256")[
+            "Mac"
+        ]
+    else:
+        made["public_key"] = kms.get_public_key(KeyId=key_id)["PublicKey"]
     alias = aliases.create(key_id)
     kms.tag_resource(KeyId=key_id, Tags=[{"TagKey": "state", "TagValue": state}])
     if state == DISABLED:
         kms.disable_key(KeyId=key_id)
     elif state == PENDING_DELETION:
         kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=30)
-    return Subject(key_id, metadata["Arn"], ciphertext, alias)
+    return Subject(key_id, metadata["Arn"], alias, **made)
 
 
 @pytest.fixture(scope="module")
-def shared_subjects(kms: Any) -> Iterator[dict[str, Subject]]:
-    """One key per state for the calls that must fail (and change nothing)."""
+def shared_subjects(kms: Any) -> Iterator[dict[tuple[str, str], Subject]]:
+    """One key per kind and state for the calls that must fail (and change nothing)."""
     tracker = AliasTracker(kms)
     try:
-        yield {state: make_subject(kms, tracker, state) for state in STATES}
+        yield {
+            (kind, state): make_subject(kms, tracker, state, kind)
+            for kind in KINDS
+            for state in STATES
+        }
     finally:
         tracker.cleanup()
 
@@ -179,6 +228,31 @@ CALLS: dict[str, Callable[[Call], Any]] = {
         KeyId=c.subject.key_id, PendingWindowInDays=7
     ),
     "CancelKeyDeletion": lambda c: c.kms.cancel_key_deletion(KeyId=c.subject.key_id),
+    "GenerateDataKeyPair": lambda c: c.kms.generate_data_key_pair(
+        KeyId=c.subject.key_id, KeyPairSpec="ECC_NIST_P256"
+    ),
+    "GenerateDataKeyPairWithoutPlaintext": lambda c: c.kms.generate_data_key_pair_without_plaintext(
+        KeyId=c.subject.key_id, KeyPairSpec="ECC_NIST_P256"
+    ),
+    "Sign": lambda c: c.kms.sign(
+        KeyId=c.subject.key_id, Message=MESSAGE, SigningAlgorithm="ECDSA_SHA_256"
+    ),
+    "Verify": lambda c: c.kms.verify(
+        KeyId=c.subject.key_id,
+        Message=MESSAGE,
+        Signature=c.subject.signature,
+        SigningAlgorithm="ECDSA_SHA_256",
+    ),
+    "GetPublicKey": lambda c: c.kms.get_public_key(KeyId=c.subject.key_id),
+    "GenerateMac": lambda c: c.kms.generate_mac(
+        KeyId=c.subject.key_id, Message=MESSAGE, MacAlgorithm="HMAC_SHA_256"
+    ),
+    "VerifyMac": lambda c: c.kms.verify_mac(
+        KeyId=c.subject.key_id, Message=MESSAGE, MacAlgorithm="HMAC_SHA_256", Mac=c.subject.mac
+    ),
+    "DeriveSharedSecret": lambda c: c.kms.derive_shared_secret(
+        KeyId=c.subject.key_id, KeyAgreementAlgorithm="ECDH", PublicKey=c.subject.public_key
+    ),
 }
 
 CASES = [
@@ -196,17 +270,18 @@ def state_of(kms: Any, key_id: str) -> str:
 @pytest.mark.parametrize(("operation", "state", "failure"), CASES)
 def test_operation_on_a_key_in_each_state_succeeds_or_fails_as_documented(
     kms: Any,
-    shared_subjects: dict[str, Subject],
+    shared_subjects: dict[tuple[str, str], Subject],
     partner: Subject,
     aliases: AliasTracker,
     operation: str,
     state: str,
     failure: str | None,
 ) -> None:
+    kind = KIND_OF.get(operation, SYMMETRIC)
     if failure is None and operation in CHANGES_THE_KEY:
-        subject = make_subject(kms, aliases, state)
+        subject = make_subject(kms, aliases, state, kind)
     else:
-        subject = shared_subjects[state]
+        subject = shared_subjects[(kind, state)]
     call = Call(kms, subject, partner, aliases)
 
     if failure is None:
@@ -237,7 +312,9 @@ def test_matrix_covers_every_operation_the_server_answers_on_a_key(
     assert answered - KEYLESS_OPERATIONS == covered
 
 
-def test_list_keys_lists_keys_in_every_state(kms: Any, shared_subjects: dict[str, Subject]) -> None:
+def test_list_keys_lists_keys_in_every_state(
+    kms: Any, shared_subjects: dict[tuple[str, str], Subject]
+) -> None:
     listed = {entry["KeyId"]: entry["KeyArn"] for entry in list_all_keys(kms)}
     for subject in shared_subjects.values():
         assert listed.get(subject.key_id) == subject.arn

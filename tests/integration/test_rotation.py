@@ -565,3 +565,21 @@ def test_rotation_operations_on_an_unknown_key_are_not_found(
         "NotFoundException", message=f"Key '{account.key_arn(missing)}' does not exist"
     ):
         call_rotation_op(kms, operation, missing)
+
+
+@pytest.mark.parametrize("operation", ROTATION_OPS)
+@pytest.mark.parametrize(
+    "create_args",
+    [
+        {"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"},
+        {"KeySpec": "RSA_2048", "KeyUsage": "ENCRYPT_DECRYPT"},
+        {"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"},
+    ],
+    ids=["ecc_signing", "rsa_encryption", "hmac"],
+)
+def test_rotation_operations_on_keys_that_cannot_rotate_are_unsupported(
+    kms: Any, create_args: dict[str, str], operation: str
+) -> None:
+    key = create_key(kms, **create_args)
+    with expect_error("UnsupportedOperationException"):
+        call_rotation_op(kms, operation, key["KeyId"])

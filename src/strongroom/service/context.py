@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from strongroom.clock import Clock
-from strongroom.crypto.asymmetric import load_private_key
+from strongroom.crypto.asymmetric import AsymmetricKey, load_private_key
+from strongroom.domain.keys import KeyRecord
 from strongroom.domain.repositories import Store
 from strongroom.keystores.default import DefaultKeyStore
 from strongroom.service.key_cache import CachedKey, TtlCache
@@ -31,6 +32,7 @@ class ServiceContext:
         self.keys: TtlCache[CachedKey] = TtlCache(self._load_key, ttl=cache_ttl_seconds)
         # "<account>/<region>/<alias name>" -> target key id
         self.aliases: TtlCache[str] = TtlCache(self._load_alias, ttl=cache_ttl_seconds)
+        self._private_keys: dict[tuple[str, bytes], AsymmetricKey] = {}
 
     async def run(self, fn: Callable[[], T]) -> T:
         """Run blocking work (the database) on a worker thread, off the event loop."""
@@ -50,8 +52,20 @@ class ServiceContext:
         }
         private_key = None
         if is_asymmetric(record.key_spec):
-            private_key = load_private_key(record.key_spec, materials[record.primary_version_id])
+            private_key = self._parsed_private_key(record, materials[record.primary_version_id])
         return CachedKey(record, materials, private_key)
+
+    def _parsed_private_key(self, record: KeyRecord, material: bytes) -> AsymmetricKey:
+        # Parsing checks an RSA key, which takes 50-300 ms: reuse the parsed key
+        # whenever the cache reloads an unchanged version.
+        name = (record.key_id, record.primary_version_id)
+        parsed = self._private_keys.get(name)
+        if parsed is None:
+            parsed = load_private_key(record.key_spec, material)
+            if len(self._private_keys) >= 10_000:
+                self._private_keys.clear()
+            self._private_keys[name] = parsed
+        return parsed
 
     def _load_alias(self, qualified_name: str) -> str | None:
         account_id, region, name = qualified_name.split("/", 2)

@@ -110,7 +110,8 @@ async def create_key(
     key_id = str(uuid.uuid4())
     arn = key_arn(caller.region, caller.account_id, key_id)
     version_id = secrets.token_bytes(VERSION_ID_LENGTH)
-    material = ctx.keystore.new_material(spec)
+    # RSA key generation takes up to seconds: never on the event loop.
+    material = await ctx.run(lambda: ctx.keystore.new_material(spec))
     now = ctx.clock.now()
     record = KeyRecord(
         key_id=key_id,
