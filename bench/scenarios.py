@@ -6,26 +6,12 @@ boto3 call, whose answer ``check`` verifies (so a scenario that "runs fast"
 because it fails is caught), and once as the JSON body of the pre-signed
 request that wrk replays.
 
-Adding a scenario is a few lines: a check, and a row in :data:`SCENARIOS`::
-
-    def check_signature(fixture: Fixture, params: Params, answer: dict[str, Any]) -> None:
-        verified = fixture.kms.verify(
-            KeyId=params["KeyId"], Message=params["Message"], Signature=answer["Signature"],
-            SigningAlgorithm=params["SigningAlgorithm"])
-        if not verified["SignatureValid"]:
-            raise CheckFailed("Verify rejected the signature")
-
-    Scenario(
-        name="sign-p256",
-        operation="Sign",
-        setup=lambda fx: fx.state.update(sign_key=fx.kms.create_key(
-            KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]),
-        params=lambda fx: {"KeyId": fx.state["sign_key"], "Message": fx.plaintext(32),
-                           "SigningAlgorithm": "ECDSA_SHA_256"},
-        check=check_signature,
-        reply_keys=("Signature",),
-        target_ratio=0.30,  # whatever the project sets
-    )
+Adding a scenario is a few lines: a check, and a row in :data:`SCENARIOS`. The
+``sign-p256`` row is a typical one: its ``setup`` (``make_key``) creates the
+signing key and leaves its id in ``fixture.state``, ``params`` (``sign_params``)
+builds the Sign request around it, and ``check_signature`` has Verify accept the
+signature. A row without a target (``target_ratio=None``) is reported only: its
+ratio is shown, with ``-`` in the target and result columns.
 
 ``setup`` runs after the benchmark key exists (``fixture.key_id``) and before
 the scenario's check; state it leaves in ``fixture.state`` lasts for the
@@ -126,6 +112,74 @@ def check_data_key(fixture: Fixture, params: Params, answer: dict[str, Any]) -> 
     _decrypts_to(fixture, answer["CiphertextBlob"], answer["Plaintext"])
 
 
+def check_signature(fixture: Fixture, params: Params, answer: dict[str, Any]) -> None:
+    """Verify accepts the signature Sign gave, for the same message and algorithm.
+
+    Verify answers KMSInvalidSignatureException (a ClientError) for a bad one.
+    """
+    verified = fixture.kms.verify(
+        KeyId=params["KeyId"],
+        Message=params["Message"],
+        MessageType=params["MessageType"],
+        Signature=answer["Signature"],
+        SigningAlgorithm=params["SigningAlgorithm"],
+    )
+    if verified.get("SignatureValid") is not True:
+        raise CheckFailed("Verify did not accept the signature")
+
+
+def check_mac(fixture: Fixture, params: Params, answer: dict[str, Any]) -> None:
+    """GenerateMac gives a full-length HMAC-SHA-256 tag (32 bytes) that VerifyMac accepts.
+
+    VerifyMac answers KMSInvalidMacException (a ClientError) for a bad one.
+    """
+    if len(answer["Mac"]) != 32:
+        raise CheckFailed(f"HMAC_SHA_256 tag has {len(answer['Mac'])} bytes, not 32")
+    verified = fixture.kms.verify_mac(
+        KeyId=params["KeyId"],
+        Message=params["Message"],
+        Mac=answer["Mac"],
+        MacAlgorithm=params["MacAlgorithm"],
+    )
+    if verified.get("MacValid") is not True:
+        raise CheckFailed("VerifyMac did not accept the MAC")
+
+
+def make_key(name: str, key_spec: str, key_usage: str) -> Callable[[Fixture], None]:
+    """A ``setup`` that creates a key of ``key_spec`` and ``key_usage`` as ``state[name]``."""
+
+    def setup(fixture: Fixture) -> None:
+        answer = fixture.kms.create_key(
+            Description=f"strongroom bench {name}", KeySpec=key_spec, KeyUsage=key_usage
+        )
+        fixture.state[name] = answer["KeyMetadata"]["KeyId"]
+
+    return setup
+
+
+def sign_params(key_name: str, algorithm: str) -> Callable[[Fixture], Params]:
+    """Sign with the key ``setup`` made as ``state[key_name]``: a 32 B RAW message."""
+
+    def build(fixture: Fixture) -> Params:
+        return {
+            "KeyId": fixture.state.get(key_name, PLACEHOLDER_KEY_ID),
+            "Message": fixture.plaintext(32),
+            "MessageType": "RAW",
+            "SigningAlgorithm": algorithm,
+        }
+
+    return build
+
+
+def mac_params(fixture: Fixture) -> Params:
+    """GenerateMac with the HMAC_256 key ``setup`` made: a 32 B message."""
+    return {
+        "KeyId": fixture.state.get("hmac_256_key", PLACEHOLDER_KEY_ID),
+        "Message": fixture.plaintext(32),
+        "MacAlgorithm": "HMAC_SHA_256",
+    }
+
+
 def encrypt_params(size: int) -> Callable[[Fixture], Params]:
     def build(fixture: Fixture) -> Params:
         return {
@@ -206,6 +260,34 @@ SCENARIOS: tuple[Scenario, ...] = (
         check=check_data_key,
         reply_keys=("CiphertextBlob", "Plaintext", "KeyId"),
         target_ratio=0.40,
+    ),
+    # Asymmetric and HMAC scenarios: reported, no target yet.
+    Scenario(
+        name="sign-p256",
+        operation="Sign",
+        params=sign_params("p256_key", "ECDSA_SHA_256"),
+        check=check_signature,
+        reply_keys=("Signature", "KeyId"),
+        target_ratio=None,
+        setup=make_key("p256_key", "ECC_NIST_P256", "SIGN_VERIFY"),
+    ),
+    Scenario(
+        name="sign-rsa2048",
+        operation="Sign",
+        params=sign_params("rsa_2048_key", "RSASSA_PSS_SHA_256"),
+        check=check_signature,
+        reply_keys=("Signature", "KeyId"),
+        target_ratio=None,
+        setup=make_key("rsa_2048_key", "RSA_2048", "SIGN_VERIFY"),
+    ),
+    Scenario(
+        name="generate-mac",
+        operation="GenerateMac",
+        params=mac_params,
+        check=check_mac,
+        reply_keys=("Mac", "KeyId"),
+        target_ratio=None,
+        setup=make_key("hmac_256_key", "HMAC_256", "GENERATE_VERIFY_MAC"),
     ),
     BASELINE,
 )

@@ -27,14 +27,13 @@ class FileOffsetClock:
     """The system clock plus an offset kept in a file, shared by every worker of a test server.
 
     Test mode only: the admin call that moves time writes the file; each
-    process re-reads it at most every ``recheck_seconds``.
+    process re-reads it when the file's modification time changes.
     """
 
-    def __init__(self, path: Path, *, recheck_seconds: float = 0.05) -> None:
+    def __init__(self, path: Path) -> None:
         self._path = path
-        self._recheck = recheck_seconds
         self._offset = 0.0
-        self._checked_at = -1e18
+        self._stamp: tuple[int, int] | None = None
 
     def _read(self) -> float:
         try:
@@ -43,10 +42,17 @@ class FileOffsetClock:
             return 0.0
 
     def now(self) -> float:
-        mono = time.monotonic()
-        if mono - self._checked_at > self._recheck:
+        # One stat per call (test mode only): every worker sees a move at once.
+        # Each move replaces the file, so its inode changes even when two moves
+        # fall within one tick of the file system's clock.
+        try:
+            info = self._path.stat()
+            stamp: tuple[int, int] | None = (info.st_ino, info.st_mtime_ns)
+        except OSError:
+            stamp = None
+        if stamp != self._stamp:
             self._offset = self._read()
-            self._checked_at = mono
+            self._stamp = stamp
         return time.time() + self._offset
 
     def advance(self, seconds: float) -> float:
@@ -57,5 +63,5 @@ class FileOffsetClock:
         tmp = self._path.with_suffix(".tmp")
         tmp.write_text(repr(offset))
         os.replace(tmp, self._path)
-        self._checked_at = -1e18
+        self._stamp = None
         return self.now()

@@ -51,8 +51,6 @@ POSTGRES_USER = "postgres"
 JOB_INTERVAL_S = 0.2
 # How long a test waits for something the server does on its own (a job pass).
 WAIT_TIMEOUT_S = 10.0
-# How long the workers of a multi-worker test server may go on using an old clock offset.
-CLOCK_RECHECK_S = 0.06
 
 KMS_TARGET_PREFIX = "TrentService."
 ADMIN_TARGET_PREFIX = "StrongroomAdmin."
@@ -574,16 +572,9 @@ def advance_clock(server: Server, seconds: float) -> float:
         creds=server.credentials,
     )
     assert response.status == 200, (response.status, response.body[:500])
-    if seconds and _server_workers() > 1:
-        # Each worker process re-reads the clock offset at most every 50 ms
-        # (strongroom.clock.FileOffsetClock), and boto3's kept-alive connection may be
-        # served by another worker than this request was.
-        time.sleep(CLOCK_RECHECK_S)
+    # Every worker process sees the move at once (strongroom.clock.FileOffsetClock
+    # checks the offset file on each read), so no wait is needed here.
     return float(response.json()["Now"])
-
-
-def _server_workers() -> int:
-    return int(os.environ.get("STRONGROOM_TEST_WORKERS") or 1)
 
 
 def wait_until(

@@ -313,12 +313,6 @@ def test_list_key_rotations_with_the_paginator_returns_every_entry(
     assert len(entries) == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: a well-formed marker whose payload is not an entry index "
-    "(service/rotation.py list_key_rotations) silently restarts the listing at the "
-    "first entry instead of raising InvalidMarkerException",
-)
 def test_list_key_rotations_rejects_a_marker_from_another_listing(
     kms: Any, key: dict[str, Any]
 ) -> None:

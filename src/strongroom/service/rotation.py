@@ -21,6 +21,7 @@ from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
 from strongroom.service.errors import (
     ConflictException,
+    InvalidMarkerException,
     LimitExceededException,
     UnsupportedOperationException,
 )
@@ -221,12 +222,14 @@ async def list_key_rotations(
     limit = req.limit or 100
     after = read_marker(req.marker)
 
-    def read() -> list[KeyVersion]:
+    def read() -> tuple[list[KeyVersion], bytes]:
+        # The versions and the current one from one snapshot, never from the node cache.
         with ctx.store.unit_of_work(write=False) as uow:
-            return uow.keys.versions(record.key_id)
+            fresh = uow.keys.get(record.key_id)
+            primary = record.primary_version_id if fresh is None else fresh.primary_version_id
+            return uow.keys.versions(record.key_id), primary
 
-    versions = await ctx.run(read)
-    current = (await ctx.keys.get(record.key_id) or key).record.primary_version_id
+    versions, current = await ctx.run(read)
     entries = [
         RotationsListEntry(
             key_id=record.arn,
@@ -239,7 +242,11 @@ async def list_key_rotations(
         if v.rotation_type is not None or req.include_key_material == "ALL_KEY_MATERIAL"
     ]
     # Markers carry the index of the next entry: versions are append-only, oldest first.
-    start = int(after) if after is not None and after.isdigit() else 0
+    start = 0
+    if after is not None:
+        if not after.isdigit():
+            raise InvalidMarkerException("Invalid marker")
+        start = int(after)
     page = entries[start : start + limit]
     truncated = start + limit < len(entries)
     return ListKeyRotationsResult(

@@ -116,8 +116,11 @@ class SqlStore:
 
         SQLite zeroes freed pages (``secure_delete``), but the WAL still holds
         their earlier images until a checkpoint rewrites the database and
-        truncates it. PostgreSQL keeps dead tuples until VACUUM. Best effort on
-        SQLite: a long-running reader can keep part of the WAL alive.
+        truncates it. PostgreSQL keeps dead tuples until VACUUM; VACUUM FULL
+        rewrites the material table. Best effort: a long-running SQLite reader
+        can keep part of the WAL alive, and PostgreSQL's own WAL segments keep
+        old images until they are recycled (the material there is still
+        wrapped under the root key).
         """
         if self._closed:
             raise RuntimeError("the store is closed")
@@ -126,7 +129,11 @@ class SqlStore:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             else:
                 autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
-                autocommit.exec_driver_sql("VACUUM key_versions, keys")
+                # FULL rewrites the tables, so the old pages (and the wrapped
+                # material in them) are gone from the table files; it locks the
+                # tables for the few milliseconds a rewrite of them takes.
+                autocommit.exec_driver_sql("VACUUM FULL key_versions")
+                autocommit.exec_driver_sql("VACUUM keys")
 
     def close(self) -> None:
         """Close every pooled connection. Units of work still open finish normally."""
