@@ -37,6 +37,7 @@ from strongroom.service.errors import (
     ValidationException,
 )
 from strongroom.service.operations import OPERATIONS, Operation
+from strongroom.service.request_info import RequestInfo, set_current_request
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -153,6 +154,11 @@ class KmsApp:
                 ) from None
             headers: list[tuple[bytes, bytes]] = scope["headers"]
             caller = await self._authenticate(scope, headers, body, request_id)
+            set_current_request(
+                RequestInfo(
+                    request_id, scope.get("client"), headers, scope.get("scheme") == "https"
+                )
+            )
             target = _header(headers, b"x-amz-target")
             entry = None
             if target is not None and target.startswith(b"TrentService."):

@@ -1,0 +1,45 @@
+"""What the service may know about the request in progress, beyond its parameters.
+
+Set by the http layer for the duration of one request (a ``ContextVar``, so
+concurrent requests on one event loop never see each other's); read by
+authorization (aws:SourceIp, aws:SecureTransport) and, later, by the audit trail.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class RequestInfo:
+    """Built on the hot path, so it keeps the raw pieces and derives the rest when asked."""
+
+    request_id: str
+    client: tuple[str, int] | None
+    headers: list[tuple[bytes, bytes]]
+    secure_transport: bool
+
+    @property
+    def source_ip(self) -> str:
+        return self.client[0] if self.client else ""
+
+    @property
+    def user_agent(self) -> str:
+        for name, value in self.headers:
+            if name == b"user-agent":
+                return value.decode("latin-1")
+        return ""
+
+
+_EMPTY = RequestInfo(request_id="", client=None, headers=[], secure_transport=False)
+_CURRENT: ContextVar[RequestInfo] = ContextVar("strongroom_request", default=_EMPTY)
+
+
+def current_request() -> RequestInfo:
+    return _CURRENT.get()
+
+
+def set_current_request(info: RequestInfo) -> None:
+    """Set for the current task (each ASGI request runs in its own task)."""
+    _CURRENT.set(info)
