@@ -379,7 +379,8 @@ def test_verify_accepts_the_servers_signature_and_rejects_tampered_ones(
         )
 
     answer = verify(message, signature)
-    assert answer == {**answer, "SignatureValid": True, "SigningAlgorithm": algorithm}
+    assert answer["SignatureValid"] is True
+    assert answer["SigningAlgorithm"] == algorithm
     assert answer["KeyId"] == keys(spec, SIGN_VERIFY)["Arn"]
     for bad_message, bad_signature in [
         (flip_last_byte(message), signature),

@@ -72,8 +72,9 @@ async def verify_mac(ctx: ServiceContext, caller: Caller, req: VerifyMacRequest)
     valid = hmac_keys.verify_mac(
         key.record.key_spec, req.mac_algorithm, material, req.message, req.mac
     )
-    if req.dry_run:
-        raise DryRunOperationException
+    # A dry run still reports a signature or MAC that would fail (kms-semantics §5.3).
     if not valid:
         raise KMSInvalidMacException
+    if req.dry_run:
+        raise DryRunOperationException
     return VerifyMacResult(key.record.arn, True, req.mac_algorithm)

@@ -95,10 +95,11 @@ async def verify(ctx: ServiceContext, caller: Caller, req: VerifyRequest) -> Ver
         )
     except asymmetric.AsymmetricError as e:
         raise _sign_errors(e) from None
-    if req.dry_run:
-        raise DryRunOperationException
+    # A dry run still reports a signature or MAC that would fail (kms-semantics §5.3).
     if not valid:
         raise KMSInvalidSignatureException
+    if req.dry_run:
+        raise DryRunOperationException
     return VerifyResult(key.record.arn, True, req.signing_algorithm)
 
 
