@@ -51,6 +51,7 @@ EXPECTED: dict[str, tuple[str | None, str | None, str | None]] = {
     "UntagResource": (None, None, "PD"),
     "ListResourceTags": (None, None, None),
     "GetKeyPolicy": (None, None, None),
+    "PutKeyPolicy": (None, None, None),
     "ListKeyPolicies": (None, None, None),
     "EnableKeyRotation": (None, "D", "PD"),
     "DisableKeyRotation": (None, "D", "PD"),
@@ -92,6 +93,7 @@ MESSAGE = b"state matrix"
 # Operations whose success changes the key (or its alias): they get a fresh key.
 CHANGES_THE_KEY = {
     "UpdateKeyDescription",
+    "PutKeyPolicy",
     "EnableKey",
     "DisableKey",
     "UpdateAlias:old_target",
@@ -218,6 +220,11 @@ CALLS: dict[str, Callable[[Call], Any]] = {
     "UntagResource": lambda c: c.kms.untag_resource(KeyId=c.subject.key_id, TagKeys=["state"]),
     "ListResourceTags": lambda c: c.kms.list_resource_tags(KeyId=c.subject.key_id),
     "GetKeyPolicy": lambda c: c.kms.get_key_policy(KeyId=c.subject.key_id, PolicyName="default"),
+    "PutKeyPolicy": lambda c: c.kms.put_key_policy(
+        KeyId=c.subject.key_id,
+        PolicyName="default",
+        Policy=c.kms.get_key_policy(KeyId=c.subject.key_id)["Policy"],
+    ),
     "ListKeyPolicies": lambda c: c.kms.list_key_policies(KeyId=c.subject.key_id),
     "EnableKeyRotation": lambda c: c.kms.enable_key_rotation(KeyId=c.subject.key_id),
     "DisableKeyRotation": lambda c: c.kms.disable_key_rotation(KeyId=c.subject.key_id),

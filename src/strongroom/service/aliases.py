@@ -7,8 +7,6 @@ from dataclasses import dataclass
 
 from strongroom.domain.aliases import Alias
 from strongroom.domain.errors import Conflict
-from strongroom.domain.keys import KeyRecord
-from strongroom.domain.repositories import UnitOfWork
 from strongroom.service.arns import alias_arn
 from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
@@ -20,7 +18,13 @@ from strongroom.service.errors import (
     ValidationException,
 )
 from strongroom.service.keys import EmptyResult
-from strongroom.service.lookup import is_visible, key_id_of, key_not_found, locked_key
+from strongroom.service.lookup import (
+    authorized_key_id,
+    is_visible,
+    key_id_of,
+    key_not_found,
+    locked_key,
+)
 from strongroom.service.markers import make_marker, read_marker
 
 MAX_ALIASES_PER_KEY = 50
@@ -47,8 +51,24 @@ def _check_alias_name(name: str) -> None:
         )
 
 
-def _target(uow: UnitOfWork, caller: Caller, identifier: str, operation: str) -> KeyRecord:
-    return locked_key(uow, caller, key_id_of(identifier, caller, operation), operation)
+async def _authorize_alias(
+    ctx: ServiceContext, caller: Caller, operation: str, name: str
+) -> str | None:
+    """Check the IAM half of an alias operation; return the alias's current target, if any.
+
+    Alias operations need permission on the alias (identity policies) and on
+    every key involved (key policies, checked by the callers).
+    """
+    await ctx.authorizer.check_account(
+        caller, operation, alias_arn(caller.region, caller.account_id, name)
+    )
+    return await ctx.aliases.get(f"{caller.account_id}/{caller.region}/{name}")
+
+
+async def _authorize_key(ctx: ServiceContext, caller: Caller, operation: str, key_id: str) -> None:
+    cached = await ctx.keys.get(key_id)
+    if cached is not None:
+        await ctx.authorizer.check_key(caller, operation, cached.record)
 
 
 def _alias_not_found(caller: Caller, name: str) -> NotFoundException:
@@ -65,11 +85,13 @@ class CreateAliasRequest:
 
 async def create_alias(ctx: ServiceContext, caller: Caller, req: CreateAliasRequest) -> EmptyResult:
     _check_alias_name(req.alias_name)
+    await _authorize_alias(ctx, caller, "CreateAlias", req.alias_name)
+    key_id = await authorized_key_id(ctx, caller, req.target_key_id, "CreateAlias")
     now = ctx.clock.now()
 
     def write() -> None:
         with ctx.store.unit_of_work() as uow:
-            key = _target(uow, caller, req.target_key_id, "CreateAlias")
+            key = locked_key(uow, caller, key_id, "CreateAlias")
             if uow.aliases.count_for_key(key.key_id) >= MAX_ALIASES_PER_KEY:
                 raise LimitExceededException(
                     f"A key may have at most {MAX_ALIASES_PER_KEY} aliases."
@@ -95,6 +117,10 @@ class UpdateAliasRequest:
 
 async def update_alias(ctx: ServiceContext, caller: Caller, req: UpdateAliasRequest) -> EmptyResult:
     _check_alias_name(req.alias_name)
+    old_key_id = await _authorize_alias(ctx, caller, "UpdateAlias", req.alias_name)
+    if old_key_id is not None:
+        await _authorize_key(ctx, caller, "UpdateAlias", old_key_id)
+    new_key_id = await authorized_key_id(ctx, caller, req.target_key_id, "UpdateAlias")
     now = ctx.clock.now()
 
     def write() -> None:
@@ -102,7 +128,7 @@ async def update_alias(ctx: ServiceContext, caller: Caller, req: UpdateAliasRequ
             alias = uow.aliases.get(caller.account_id, caller.region, req.alias_name)
             if alias is None:
                 raise _alias_not_found(caller, req.alias_name)
-            new_target = _target(uow, caller, req.target_key_id, "UpdateAlias")
+            new_target = locked_key(uow, caller, new_key_id, "UpdateAlias")
             old_target = uow.keys.get(alias.target_key_id)
             if old_target is not None and (
                 old_target.key_spec != new_target.key_spec
@@ -133,6 +159,9 @@ class DeleteAliasRequest:
 
 async def delete_alias(ctx: ServiceContext, caller: Caller, req: DeleteAliasRequest) -> EmptyResult:
     _check_alias_name(req.alias_name)
+    target = await _authorize_alias(ctx, caller, "DeleteAlias", req.alias_name)
+    if target is not None:
+        await _authorize_key(ctx, caller, "DeleteAlias", target)
 
     def write() -> bool:
         with ctx.store.unit_of_work() as uow:
@@ -171,6 +200,7 @@ class ListAliasesResult:
 async def list_aliases(
     ctx: ServiceContext, caller: Caller, req: ListAliasesRequest
 ) -> ListAliasesResult:
+    await ctx.authorizer.check_account(caller, "ListAliases")
     limit = req.limit or 50
     after = read_marker(req.marker)
     key_id = None if req.key_id is None else key_id_of(req.key_id, caller, "ListAliases")

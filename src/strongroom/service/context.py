@@ -11,6 +11,7 @@ from strongroom.crypto.asymmetric import AsymmetricKey, load_private_key
 from strongroom.domain.keys import KeyRecord
 from strongroom.domain.repositories import Store
 from strongroom.keystores.default import DefaultKeyStore
+from strongroom.service.authorization import Authorizer
 from strongroom.service.key_cache import CachedKey, TtlCache
 from strongroom.service.key_specs import is_asymmetric
 
@@ -30,6 +31,7 @@ class ServiceContext:
         self.keystore = keystore
         self.clock = clock
         self.keys: TtlCache[CachedKey] = TtlCache(self._load_key, ttl=cache_ttl_seconds)
+        self.authorizer = Authorizer(store, ttl=cache_ttl_seconds, now=clock.now)
         # "<account>/<region>/<alias name>" -> target key id
         self.aliases: TtlCache[str] = TtlCache(self._load_alias, ttl=cache_ttl_seconds)
         self._private_keys: dict[tuple[str, bytes], AsymmetricKey] = {}

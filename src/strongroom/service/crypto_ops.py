@@ -6,7 +6,7 @@ These run on the event loop and touch no database when the key is cached.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from strongroom.crypto import asymmetric, blob
@@ -22,7 +22,6 @@ from strongroom.service.errors import (
     UnsupportedOperationException,
     ValidationException,
 )
-from strongroom.service.identifiers import access_denied
 from strongroom.service.key_cache import CachedKey
 from strongroom.service.key_specs import ENCRYPT_DECRYPT, SYMMETRIC_DEFAULT, algorithm_lists
 from strongroom.service.lookup import cached_key, incompatible_algorithm, require_usage
@@ -44,6 +43,20 @@ def check_symmetric_use(record: KeyRecord, operation: str, algorithm: str | None
             f"Algorithm {algorithm} is incompatible with key spec {record.key_spec}."
         )
     return algorithm
+
+
+def encryption_conditions(
+    context: Mapping[str, str] | None, algorithm: str | None
+) -> dict[str, Sequence[str]]:
+    """The condition keys an encryption request brings (kms-semantics §9.4)."""
+    conditions: dict[str, Sequence[str]] = {
+        "kms:encryptionalgorithm": [algorithm or SYMMETRIC_DEFAULT]
+    }
+    if context:
+        conditions["kms:encryptioncontextkeys"] = list(context)
+        for name, value in context.items():
+            conditions[f"kms:encryptioncontext:{name.lower()}"] = [value]
+    return conditions
 
 
 _ENCODED_CONTEXTS: dict[tuple[tuple[str, str], ...], bytes] = {}
@@ -146,7 +159,13 @@ class EncryptResult:
 
 
 async def encrypt(ctx: ServiceContext, caller: Caller, req: EncryptRequest) -> EncryptResult:
-    key = await cached_key(ctx, caller, req.key_id, "Encrypt")
+    key = await cached_key(
+        ctx,
+        caller,
+        req.key_id,
+        "Encrypt",
+        conditions=lambda: encryption_conditions(req.encryption_context, req.encryption_algorithm),
+    )
     if key.private_key is not None:
         algorithm = _check_asymmetric_use(
             key, "Encrypt", req.encryption_algorithm, req.encryption_context
@@ -179,8 +198,12 @@ async def _open(
     context: Mapping[str, str] | None,
     named_key: str | None,
     algorithm: str | None,
+    action: str,
 ) -> _Opened:
-    """Decrypt a symmetric blob for ``operation``, with every check Decrypt makes."""
+    """Decrypt a symmetric blob for ``operation``, with every check Decrypt makes.
+
+    ``action`` is the permission checked on the blob's key (Decrypt, ReEncryptFrom).
+    """
     try:
         header = blob.parse_header(ciphertext)
     except blob.InvalidBlob:
@@ -191,14 +214,25 @@ async def _open(
     if key is None:
         raise InvalidCiphertextException
     record = key.record
-    if record.account_id != caller.account_id:
-        raise access_denied(caller, operation, record.arn)
     if record.region != caller.region:
         raise InvalidCiphertextException
     if named_key is not None:
-        named = await cached_key(ctx, caller, named_key, operation)
+        named = await cached_key(
+            ctx,
+            caller,
+            named_key,
+            operation,
+            action=action,
+            conditions=lambda: encryption_conditions(context, algorithm),
+        )
         if named.record.key_id != record.key_id:
             raise IncorrectKeyException
+    else:
+        # The blob names the key: it may belong to another account, whose key
+        # policy then decides (with the caller's identity policies).
+        await ctx.authorizer.check_key(
+            caller, action, record, lambda: encryption_conditions(context, algorithm)
+        )
     check_state(operation, record)
     algorithm = check_symmetric_use(record, operation, algorithm)
     material = key.materials.get(header.version_id)
@@ -259,7 +293,15 @@ async def decrypt(ctx: ServiceContext, caller: Caller, req: DecryptRequest) -> D
     _reject_recipient(req.recipient)
     if _require_ciphertext(req.ciphertext_blob, req.dry_run, req.dry_run_modifiers, req.key_id):
         assert req.key_id is not None
-        key = await cached_key(ctx, caller, req.key_id, "Decrypt")
+        key = await cached_key(
+            ctx,
+            caller,
+            req.key_id,
+            "Decrypt",
+            conditions=lambda: encryption_conditions(
+                req.encryption_context, req.encryption_algorithm
+            ),
+        )
         if key.private_key is not None:
             _check_asymmetric_use(key, "Decrypt", req.encryption_algorithm, req.encryption_context)
         else:
@@ -267,7 +309,15 @@ async def decrypt(ctx: ServiceContext, caller: Caller, req: DecryptRequest) -> D
         raise DryRunOperationException
     assert req.ciphertext_blob is not None
     if req.key_id is not None:
-        named = await cached_key(ctx, caller, req.key_id, "Decrypt")
+        named = await cached_key(
+            ctx,
+            caller,
+            req.key_id,
+            "Decrypt",
+            conditions=lambda: encryption_conditions(
+                req.encryption_context, req.encryption_algorithm
+            ),
+        )
         if named.private_key is not None:
             # Asymmetric ciphertext is raw RSA output: the key and algorithm come from the request.
             algorithm = _check_asymmetric_use(
@@ -285,6 +335,7 @@ async def decrypt(ctx: ServiceContext, caller: Caller, req: DecryptRequest) -> D
         req.encryption_context,
         req.key_id,
         req.encryption_algorithm,
+        "Decrypt",
     )
     if req.dry_run:
         raise DryRunOperationException
@@ -322,7 +373,16 @@ async def re_encrypt(ctx: ServiceContext, caller: Caller, req: ReEncryptRequest)
     authorization_only = _require_ciphertext(
         req.ciphertext_blob, req.dry_run, req.dry_run_modifiers, req.source_key_id
     )
-    destination = await cached_key(ctx, caller, req.destination_key_id, "ReEncrypt")
+    destination = await cached_key(
+        ctx,
+        caller,
+        req.destination_key_id,
+        "ReEncrypt",
+        action="ReEncryptTo",
+        conditions=lambda: encryption_conditions(
+            req.destination_encryption_context, req.destination_encryption_algorithm
+        ),
+    )
     if destination.private_key is not None:
         destination_algorithm = _check_asymmetric_use(
             destination,
@@ -338,7 +398,16 @@ async def re_encrypt(ctx: ServiceContext, caller: Caller, req: ReEncryptRequest)
         destination_context = encode_context(req.destination_encryption_context)
     source = None
     if req.source_key_id is not None:
-        source = await cached_key(ctx, caller, req.source_key_id, "ReEncrypt")
+        source = await cached_key(
+            ctx,
+            caller,
+            req.source_key_id,
+            "ReEncrypt",
+            action="ReEncryptFrom",
+            conditions=lambda: encryption_conditions(
+                req.source_encryption_context, req.source_encryption_algorithm
+            ),
+        )
     if authorization_only:
         assert source is not None
         if source.private_key is not None:
@@ -364,6 +433,7 @@ async def re_encrypt(ctx: ServiceContext, caller: Caller, req: ReEncryptRequest)
             req.source_encryption_context,
             req.source_key_id,
             req.source_encryption_algorithm,
+            "ReEncryptFrom",
         )
         plaintext, source_algorithm = opened.plaintext, opened.algorithm
         source_key, source_material_id = opened.key, opened.version_id.hex()
@@ -412,7 +482,13 @@ async def _generate_data_key(
     if (req.number_of_bytes is None) == (req.key_spec is None):
         raise ValidationException("Please specify either number of bytes or key spec.")
     length = req.number_of_bytes or _DATA_KEY_BYTES[req.key_spec or "AES_256"]
-    key = await cached_key(ctx, caller, req.key_id, operation)
+    key = await cached_key(
+        ctx,
+        caller,
+        req.key_id,
+        operation,
+        conditions=lambda: encryption_conditions(req.encryption_context, None),
+    )
     check_symmetric_use(key.record, operation, None)
     encoded_context = encode_context(req.encryption_context)
     if req.dry_run:

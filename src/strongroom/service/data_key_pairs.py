@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from strongroom.crypto import asymmetric
 from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
-from strongroom.service.crypto_ops import check_symmetric_use, encode_context, seal
+from strongroom.service.crypto_ops import (
+    check_symmetric_use,
+    encode_context,
+    encryption_conditions,
+    seal,
+)
 from strongroom.service.errors import (
     DryRunOperationException,
     UnsupportedOperationException,
@@ -52,7 +57,16 @@ async def _generate(
         raise ValidationException(
             f"KeyPairSpec {req.key_pair_spec} is not supported by this server."
         )
-    key = await cached_key(ctx, caller, req.key_id, operation)
+    key = await cached_key(
+        ctx,
+        caller,
+        req.key_id,
+        operation,
+        conditions=lambda: {
+            **encryption_conditions(req.encryption_context, None),
+            "kms:datakeypairspec": [req.key_pair_spec],
+        },
+    )
     check_symmetric_use(key.record, operation, None)
     encoded_context = encode_context(req.encryption_context)
     if req.dry_run:

@@ -60,6 +60,7 @@ async def schedule_key_deletion(
             deletion_date=now + days * DAY,
             pending_window_days=days,
         ),
+        {"kms:schedulekeydeletionpendingwindowindays": [str(days)]},
     )
     assert record.deletion_date is not None
     return ScheduleKeyDeletionResult(record.arn, record.deletion_date, record.state.value, days)

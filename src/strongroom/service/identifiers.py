@@ -41,29 +41,46 @@ def access_denied(caller: Caller, operation: str, resource_arn: str) -> AccessDe
     )
 
 
-_PARSED: dict[tuple[str, str, str, bool], KeyRef | AliasRef] = {}
+_PARSED: dict[tuple[str, str, str, bool, bool], KeyRef | AliasRef] = {}
 _PARSED_MAX = 4096
 
 
-def parse(value: str, caller: Caller, operation: str, *, allow_alias: bool) -> KeyRef | AliasRef:
+def parse(
+    value: str,
+    caller: Caller,
+    operation: str,
+    *,
+    allow_alias: bool,
+    allow_other_account: bool = False,
+) -> KeyRef | AliasRef:
     """The key or alias ``value`` names, in the caller's account and region.
 
     Raises NotFoundException for malformed identifiers, aliases where the
     operation takes none, and ARNs of other regions; AccessDeniedException for
-    ARNs of other accounts. Successful answers are memoised: they depend only
-    on the arguments, and the hot path names the same keys again and again.
+    ARNs of other accounts unless ``allow_other_account`` (operations that work
+    across accounts, where the key policy decides). Successful answers are
+    memoised: they depend only on the arguments, and the hot path names the
+    same keys again and again.
     """
-    memo_key = (value, caller.account_id, caller.region, allow_alias)
+    memo_key = (value, caller.account_id, caller.region, allow_alias, allow_other_account)
     ref = _PARSED.get(memo_key)
     if ref is None:
-        ref = _parse(value, caller, operation, allow_alias=allow_alias)
+        ref = _parse(
+            value,
+            caller,
+            operation,
+            allow_alias=allow_alias,
+            allow_other_account=allow_other_account,
+        )
         if len(_PARSED) >= _PARSED_MAX:
             _PARSED.clear()
         _PARSED[memo_key] = ref
     return ref
 
 
-def _parse(value: str, caller: Caller, operation: str, *, allow_alias: bool) -> KeyRef | AliasRef:
+def _parse(
+    value: str, caller: Caller, operation: str, *, allow_alias: bool, allow_other_account: bool
+) -> KeyRef | AliasRef:
     if value.startswith("arn:"):
         m = _ARN.fullmatch(value)
         if m is None:
@@ -80,7 +97,7 @@ def _parse(value: str, caller: Caller, operation: str, *, allow_alias: bool) -> 
             if _KEY_ID.fullmatch(key_id) is None:
                 raise NotFoundException(f"Invalid keyId '{value}'")
             ref = KeyRef(key_id, account_id)
-        if account_id != caller.account_id:
+        if account_id != caller.account_id and not allow_other_account:
             raise access_denied(caller, operation, value)
         return ref
     if value.startswith("alias/"):

@@ -20,7 +20,7 @@ from strongroom.service.errors import (
     NotFoundException,
     ValidationException,
 )
-from strongroom.service.policies import check_identity_policy
+from strongroom.service.policy_documents import check_identity_policy
 
 _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _SECRET_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"  # noqa: S105

@@ -40,7 +40,13 @@ async def derive_shared_secret(
         raise UnsupportedOperationException(
             "Recipient (attested enclave) requests are not supported by this server."
         )
-    key = await cached_key(ctx, caller, req.key_id, "DeriveSharedSecret")
+    key = await cached_key(
+        ctx,
+        caller,
+        req.key_id,
+        "DeriveSharedSecret",
+        conditions=lambda: {"kms:keyagreementalgorithm": [req.key_agreement_algorithm]},
+    )
     record = key.record
     require_usage(record, "KEY_AGREEMENT", "DeriveSharedSecret")
     if req.key_agreement_algorithm != "ECDH":

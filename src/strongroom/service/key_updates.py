@@ -6,9 +6,10 @@ import dataclasses
 from collections.abc import Callable
 
 from strongroom.domain.keys import KeyRecord
+from strongroom.service.authorization import Conditions
 from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
-from strongroom.service.lookup import key_id_of, locked_key
+from strongroom.service.lookup import authorized_key_id, locked_key
 
 
 async def update_key(
@@ -17,6 +18,7 @@ async def update_key(
     identifier: str,
     operation: str,
     change: Callable[[KeyRecord], KeyRecord],
+    conditions: Conditions | None = None,
 ) -> KeyRecord:
     """Lock the key (id or ARN), check its state for ``operation``, apply ``change``, save.
 
@@ -24,7 +26,7 @@ async def update_key(
     revision is bumped here, and this node's cached copy is dropped once the
     transaction has committed. Returns the saved record.
     """
-    key_id = key_id_of(identifier, caller, operation)
+    key_id = await authorized_key_id(ctx, caller, identifier, operation, conditions)
 
     def write() -> KeyRecord:
         with ctx.store.unit_of_work() as uow:

@@ -12,12 +12,15 @@ from strongroom.domain.tags import Tag
 from strongroom.service.arns import key_arn
 from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
-from strongroom.service.errors import UnsupportedOperationException
+from strongroom.service.errors import (
+    MalformedPolicyDocumentException,
+    UnsupportedOperationException,
+)
 from strongroom.service.key_specs import algorithm_lists, choose_spec_and_usage
 from strongroom.service.key_updates import update_key
 from strongroom.service.lookup import cached_key
 from strongroom.service.markers import make_marker, read_marker
-from strongroom.service.policies import check_policy_document
+from strongroom.service.policy_documents import LOCKOUT_MESSAGE, check_policy_document
 from strongroom.service.tag_rules import check_new_tags, check_tag_count
 
 VERSION_ID_LENGTH = 32
@@ -101,14 +104,36 @@ async def create_key(
         )
     if req.multi_region:
         raise UnsupportedOperationException("Multi-Region keys are not supported by this server.")
-    if req.policy is not None:
-        check_policy_document(req.policy)
+    parsed_policy = None if req.policy is None else check_policy_document(req.policy)
     tags = req.tags or []
     check_new_tags(tags)
     check_tag_count([], tags)
+    bypass = bool(req.bypass_policy_lockout_safety_check)
+    await ctx.authorizer.check_account(
+        caller,
+        "CreateKey",
+        conditions=lambda: {
+            "kms:keyspec": [spec],
+            "kms:customermasterkeyspec": [spec],
+            "kms:keyusage": [usage],
+            "kms:customermasterkeyusage": [usage],
+            "kms:keyorigin": [origin],
+            "kms:multiregion": ["false"],
+            "kms:bypasspolicylockoutsafetycheck": ["true" if bypass else "false"],
+        },
+    )
+    if tags:
+        # Tagging at creation needs the tagging permission too (kms-semantics §12).
+        await ctx.authorizer.check_account(caller, "TagResource")
 
     key_id = str(uuid.uuid4())
     arn = key_arn(caller.region, caller.account_id, key_id)
+    if (
+        parsed_policy is not None
+        and not bypass
+        and not await ctx.authorizer.keeps_access(caller, arn, caller.account_id, parsed_policy)
+    ):
+        raise MalformedPolicyDocumentException(LOCKOUT_MESSAGE)
     version_id = secrets.token_bytes(VERSION_ID_LENGTH)
     # RSA key generation takes up to seconds: never on the event loop.
     material = await ctx.run(lambda: ctx.keystore.new_material(spec))
@@ -178,6 +203,7 @@ class ListKeysResult:
 
 
 async def list_keys(ctx: ServiceContext, caller: Caller, req: ListKeysRequest) -> ListKeysResult:
+    await ctx.authorizer.check_account(caller, "ListKeys")
     limit = req.limit or 100
     after = read_marker(req.marker)
 

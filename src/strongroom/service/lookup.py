@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from strongroom.domain.keys import KeyRecord
 from strongroom.domain.repositories import UnitOfWork
 from strongroom.service import identifiers
 from strongroom.service.arns import alias_arn, key_arn
+from strongroom.service.authorization import Conditions
 from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
 from strongroom.service.errors import InvalidKeyUsageException, NotFoundException
@@ -23,27 +26,54 @@ def is_visible(record: KeyRecord, caller: Caller) -> bool:
     return record.account_id == caller.account_id and record.region == caller.region
 
 
-async def cached_key(
-    ctx: ServiceContext,
-    caller: Caller,
-    identifier: str,
-    operation: str,
-    *,
-    allow_alias: bool = True,
-) -> CachedKey:
-    """The key ``identifier`` names, from the node cache, after the state check for ``operation``.
+# Operations that accept another account's key by ARN (kms-semantics §1, column X);
+# for the others a foreign ARN is refused before any lookup.
+CROSS_ACCOUNT = frozenset(
+    {
+        "Encrypt",
+        "Decrypt",
+        "ReEncrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "Sign",
+        "Verify",
+        "GetPublicKey",
+        "GenerateMac",
+        "VerifyMac",
+        "DeriveSharedSecret",
+        "DescribeKey",
+        "CreateGrant",
+        "ListGrants",
+        "RetireGrant",
+        "RevokeGrant",
+        "GetKeyRotationStatus",
+    }
+)
 
-    Raises NotFoundException, AccessDeniedException or the state's error.
-    """
-    ref = identifiers.parse(identifier, caller, operation, allow_alias=allow_alias)
+
+async def _resolve(
+    ctx: ServiceContext, caller: Caller, identifier: str, operation: str, allow_alias: bool
+) -> tuple[CachedKey, str | None]:
+    """The cached key ``identifier`` names and the alias it was named by, if any."""
+    ref = identifiers.parse(
+        identifier,
+        caller,
+        operation,
+        allow_alias=allow_alias,
+        allow_other_account=operation in CROSS_ACCOUNT,
+    )
+    alias = None
     if isinstance(ref, identifiers.AliasRef):
-        qualified = f"{caller.account_id}/{caller.region}/{ref.name}"
+        alias = ref.name
+        qualified = f"{ref.account_id}/{caller.region}/{ref.name}"
         hit, target = ctx.aliases.fresh(qualified)
         if not hit:
             target = await ctx.aliases.get(qualified)
         if target is None:
             raise NotFoundException(
-                f"Alias {alias_arn(caller.region, caller.account_id, ref.name)} is not found."
+                f"Alias {alias_arn(caller.region, ref.account_id, ref.name)} is not found."
             )
         key_id = target
     else:
@@ -51,10 +81,64 @@ async def cached_key(
     hit, cached = ctx.keys.fresh(key_id)
     if not hit:
         cached = await ctx.keys.get(key_id)
-    if cached is None or not is_visible(cached.record, caller):
-        raise key_not_found(caller, key_id)
+    if (
+        cached is None
+        or cached.record.account_id != ref.account_id
+        or cached.record.region != caller.region
+    ):
+        raise NotFoundException(
+            f"Key '{key_arn(caller.region, ref.account_id, key_id)}' does not exist"
+        )
+    return cached, alias
+
+
+def _with_alias(conditions: Conditions | None, alias: str) -> Conditions:
+    def build() -> Mapping[str, Sequence[str]]:
+        base = conditions() if callable(conditions) else (conditions or {})
+        return {**base, "kms:requestalias": [alias]}
+
+    return build
+
+
+async def cached_key(
+    ctx: ServiceContext,
+    caller: Caller,
+    identifier: str,
+    operation: str,
+    *,
+    allow_alias: bool = True,
+    action: str | None = None,
+    conditions: Conditions | None = None,
+) -> CachedKey:
+    """The key ``identifier`` names, from the node cache, authorized and state-checked.
+
+    ``action`` is the permission when it differs from the operation (ReEncrypt
+    needs ReEncryptFrom and ReEncryptTo); ``conditions`` are the request's own
+    condition keys. Raises NotFoundException, AccessDeniedException or the
+    state's error, in that order.
+    """
+    cached, alias = await _resolve(ctx, caller, identifier, operation, allow_alias)
+    if alias is not None:
+        conditions = _with_alias(conditions, alias)
+    await ctx.authorizer.check_key(caller, action or operation, cached.record, conditions)
     check_state(operation, cached.record)
     return cached
+
+
+async def authorized_key_id(
+    ctx: ServiceContext,
+    caller: Caller,
+    identifier: str,
+    operation: str,
+    conditions: Conditions | None = None,
+) -> str:
+    """For management operations (key id or ARN only): the key id, once authorized.
+
+    The state is checked later, under the row lock, by ``locked_key``.
+    """
+    cached, _ = await _resolve(ctx, caller, identifier, operation, False)
+    await ctx.authorizer.check_key(caller, operation, cached.record, conditions)
+    return cached.record.key_id
 
 
 def key_id_of(identifier: str, caller: Caller, operation: str) -> str:

@@ -41,7 +41,13 @@ class GenerateMacResult:
 async def generate_mac(
     ctx: ServiceContext, caller: Caller, req: GenerateMacRequest
 ) -> GenerateMacResult:
-    key = await cached_key(ctx, caller, req.key_id, "GenerateMac")
+    key = await cached_key(
+        ctx,
+        caller,
+        req.key_id,
+        "GenerateMac",
+        conditions=lambda: {"kms:macalgorithm": [req.mac_algorithm]},
+    )
     material = _mac_key(key, "GenerateMac", req.mac_algorithm)
     if req.dry_run:
         raise DryRunOperationException
@@ -67,7 +73,13 @@ class VerifyMacResult:
 
 
 async def verify_mac(ctx: ServiceContext, caller: Caller, req: VerifyMacRequest) -> VerifyMacResult:
-    key = await cached_key(ctx, caller, req.key_id, "VerifyMac")
+    key = await cached_key(
+        ctx,
+        caller,
+        req.key_id,
+        "VerifyMac",
+        conditions=lambda: {"kms:macalgorithm": [req.mac_algorithm]},
+    )
     material = _mac_key(key, "VerifyMac", req.mac_algorithm)
     valid = hmac_keys.verify_mac(
         key.record.key_spec, req.mac_algorithm, material, req.message, req.mac

@@ -63,6 +63,7 @@ OPERATIONS: dict[str, Operation] = _table(
     ("ListResourceTags", tags.ListResourceTagsRequest, tags.list_resource_tags),
     ("GetKeyPolicy", policies.GetKeyPolicyRequest, policies.get_key_policy),
     ("ListKeyPolicies", policies.ListKeyPoliciesRequest, policies.list_key_policies),
+    ("PutKeyPolicy", policies.PutKeyPolicyRequest, policies.put_key_policy),
     ("EnableKeyRotation", rotation.EnableKeyRotationRequest, rotation.enable_key_rotation),
     ("DisableKeyRotation", keys.KeyIdRequest, rotation.disable_key_rotation),
     ("GetKeyRotationStatus", keys.KeyIdRequest, rotation.get_key_rotation_status),

@@ -5,55 +5,25 @@ Policies are stored and returned; enforcing them is a later issue.
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from dataclasses import dataclass
 
 from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
-from strongroom.service.errors import MalformedPolicyDocumentException, NotFoundException
-from strongroom.service.lookup import cached_key
-
-DEFAULT_POLICY_NAME = "default"
-# Fixed by AWS for key policies (kms-semantics §16).
-MAX_POLICY_BYTES = 32_768
-
-
-def default_policy(account_id: str) -> str:
-    """The key policy AWS applies when CreateKey has none, in AWS's own layout."""
-    return (
-        "{\n"
-        '  "Version" : "2012-10-17",\n'
-        '  "Id" : "key-default-1",\n'
-        '  "Statement" : [ {\n'
-        '    "Sid" : "Enable IAM User Permissions",\n'
-        '    "Effect" : "Allow",\n'
-        '    "Principal" : {\n'
-        f'      "AWS" : "arn:aws:iam::{account_id}:root"\n'
-        "    },\n"
-        '    "Action" : "kms:*",\n'
-        '    "Resource" : "*"\n'
-        "  } ]\n"
-        "}"
-    )
-
-
-def check_policy_document(policy: str) -> None:
-    """Raise MalformedPolicyDocumentException unless ``policy`` is a small enough JSON object."""
-    if len(policy.encode("utf-8")) > MAX_POLICY_BYTES:
-        raise MalformedPolicyDocumentException(
-            f"Policy exceeds the maximum size of {MAX_POLICY_BYTES} bytes."
-        )
-    try:
-        document = json.loads(policy)
-    except ValueError:
-        raise MalformedPolicyDocumentException("Policy contains invalid JSON.") from None
-    if not isinstance(document, dict) or "Statement" not in document:
-        raise MalformedPolicyDocumentException("Policy must contain a Statement.")
-
-
-def check_identity_policy(document: str, *, resource_policy: bool) -> None:
-    """Raise MalformedPolicyDocumentException unless ``document`` is a valid IAM policy."""
-    check_policy_document(document)
+from strongroom.service.errors import (
+    MalformedPolicyDocumentException,
+    NotFoundException,
+    ValidationException,
+)
+from strongroom.service.key_updates import update_key
+from strongroom.service.keys import EmptyResult
+from strongroom.service.lookup import authorized_key_id, cached_key
+from strongroom.service.policy_documents import (
+    DEFAULT_POLICY_NAME,
+    LOCKOUT_MESSAGE,
+    check_policy_document,
+    default_policy,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +67,41 @@ async def list_key_policies(
 ) -> ListKeyPoliciesResult:
     await cached_key(ctx, caller, req.key_id, "ListKeyPolicies", allow_alias=False)
     return ListKeyPoliciesResult([DEFAULT_POLICY_NAME], False)
+
+
+@dataclass(frozen=True, slots=True)
+class PutKeyPolicyRequest:
+    key_id: str
+    policy: str
+    policy_name: str | None = None
+    bypass_policy_lockout_safety_check: bool | None = None
+
+
+async def put_key_policy(
+    ctx: ServiceContext, caller: Caller, req: PutKeyPolicyRequest
+) -> EmptyResult:
+    name = req.policy_name or DEFAULT_POLICY_NAME
+    if name != DEFAULT_POLICY_NAME:
+        raise ValidationException(f"PolicyName {name} cannot be set with PutKeyPolicy.")
+    parsed = check_policy_document(req.policy)
+    bypass = bool(req.bypass_policy_lockout_safety_check)
+    conditions = {
+        "kms:bypasspolicylockoutsafetycheck": ["true" if bypass else "false"],
+        "kms:policyname": [name],
+    }
+    key_id = await authorized_key_id(ctx, caller, req.key_id, "PutKeyPolicy", conditions)
+    if not bypass:
+        cached = await ctx.keys.get(key_id)
+        assert cached is not None
+        record = cached.record
+        if not await ctx.authorizer.keeps_access(caller, record.arn, record.account_id, parsed):
+            raise MalformedPolicyDocumentException(LOCKOUT_MESSAGE)
+    await update_key(
+        ctx,
+        caller,
+        req.key_id,
+        "PutKeyPolicy",
+        lambda r: dataclasses.replace(r, policy=req.policy),
+        conditions,
+    )
+    return EmptyResult()

@@ -27,6 +27,7 @@ async def generate_random(
 ) -> GenerateRandomResult:
     if req.number_of_bytes is None:
         raise ValidationException("NumberOfBytes is required.")
+    await ctx.authorizer.check_account(caller, "GenerateRandom")
     if req.custom_key_store_id is not None:
         raise CustomKeyStoreNotFoundException("")
     if req.recipient is not None:

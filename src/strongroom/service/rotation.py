@@ -28,7 +28,7 @@ from strongroom.service.errors import (
 from strongroom.service.key_specs import SYMMETRIC_DEFAULT
 from strongroom.service.key_updates import update_key
 from strongroom.service.keys import VERSION_ID_LENGTH, EmptyResult, KeyIdRequest
-from strongroom.service.lookup import cached_key, key_id_of, locked_key
+from strongroom.service.lookup import authorized_key_id, cached_key, locked_key
 from strongroom.service.markers import make_marker, read_marker
 
 DAY = 86_400.0
@@ -114,7 +114,14 @@ async def enable_key_rotation(
             next_rotation_at=base + period * DAY,
         )
 
-    await update_key(ctx, caller, req.key_id, "EnableKeyRotation", change)
+    await update_key(
+        ctx,
+        caller,
+        req.key_id,
+        "EnableKeyRotation",
+        change,
+        {"kms:rotationperiodindays": [str(period)]},
+    )
     return EmptyResult()
 
 
@@ -160,7 +167,7 @@ class KeyIdResult:
 async def rotate_key_on_demand(
     ctx: ServiceContext, caller: Caller, req: KeyIdRequest
 ) -> KeyIdResult:
-    key_id = key_id_of(req.key_id, caller, "RotateKeyOnDemand")
+    key_id = await authorized_key_id(ctx, caller, req.key_id, "RotateKeyOnDemand")
     now = ctx.clock.now()
 
     def write() -> KeyRecord:

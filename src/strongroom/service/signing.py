@@ -55,7 +55,16 @@ def _sign_errors(e: asymmetric.AsymmetricError) -> Exception:
 
 
 async def sign(ctx: ServiceContext, caller: Caller, req: SignRequest) -> SignResult:
-    key = await cached_key(ctx, caller, req.key_id, "Sign")
+    key = await cached_key(
+        ctx,
+        caller,
+        req.key_id,
+        "Sign",
+        conditions=lambda: {
+            "kms:signingalgorithm": [req.signing_algorithm],
+            "kms:messagetype": [req.message_type or "RAW"],
+        },
+    )
     private_key = _signing_key(key, "Sign", req.signing_algorithm)
     message_type = req.message_type or "RAW"
     try:
@@ -87,7 +96,16 @@ class VerifyResult:
 
 
 async def verify(ctx: ServiceContext, caller: Caller, req: VerifyRequest) -> VerifyResult:
-    key = await cached_key(ctx, caller, req.key_id, "Verify")
+    key = await cached_key(
+        ctx,
+        caller,
+        req.key_id,
+        "Verify",
+        conditions=lambda: {
+            "kms:signingalgorithm": [req.signing_algorithm],
+            "kms:messagetype": [req.message_type or "RAW"],
+        },
+    )
     private_key = _signing_key(key, "Verify", req.signing_algorithm)
     try:
         valid = private_key.verify(

@@ -8,7 +8,7 @@ from strongroom.domain.tags import Tag
 from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
 from strongroom.service.keys import EmptyResult
-from strongroom.service.lookup import cached_key, key_id_of, locked_key
+from strongroom.service.lookup import authorized_key_id, cached_key, locked_key
 from strongroom.service.markers import make_marker, read_marker
 from strongroom.service.tag_rules import check_new_tags, check_tag_count
 
@@ -21,7 +21,7 @@ class TagResourceRequest:
 
 async def tag_resource(ctx: ServiceContext, caller: Caller, req: TagResourceRequest) -> EmptyResult:
     check_new_tags(req.tags)
-    key_id = key_id_of(req.key_id, caller, "TagResource")
+    key_id = await authorized_key_id(ctx, caller, req.key_id, "TagResource")
 
     def write() -> None:
         with ctx.store.unit_of_work() as uow:
@@ -42,7 +42,7 @@ class UntagResourceRequest:
 async def untag_resource(
     ctx: ServiceContext, caller: Caller, req: UntagResourceRequest
 ) -> EmptyResult:
-    key_id = key_id_of(req.key_id, caller, "UntagResource")
+    key_id = await authorized_key_id(ctx, caller, req.key_id, "UntagResource")
 
     def write() -> None:
         with ctx.store.unit_of_work() as uow:

@@ -1,0 +1,220 @@
+"""Authorization of every call: key policies, the caller's identity policies, AWS's logic.
+
+The decision itself is the pure ``strongroom.policy`` engine; this module
+gathers its inputs (the parsed key policy, the caller's parsed identity
+policies, the condition context) and turns a refusal into AWS's
+``AccessDeniedException``.
+
+Identity policies are cached per principal for the cache TTL, like keys and
+credentials, so a policy change reaches every node within that bound. When
+neither the key policy nor the caller's policies have any condition, a
+decision depends only on (principal, key revision, action) and is remembered
+until either side changes: the hot path then costs one dictionary lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from strongroom.domain.keys import KeyRecord
+from strongroom.domain.repositories import Store
+from strongroom.policy import MalformedPolicy, Policy, Principal, Request, authorize, parse_policy
+from strongroom.service.caller import Caller
+from strongroom.service.errors import AccessDeniedException
+from strongroom.service.key_cache import TtlCache
+from strongroom.service.policy_documents import default_policy
+from strongroom.service.request_info import current_request
+
+_DECISIONS_MAX = 10_000
+
+# A request's own condition keys, or a function that builds them: they are only
+# needed when some policy has conditions, so the hot path passes the function.
+Conditions = Mapping[str, Sequence[str]] | Callable[[], Mapping[str, Sequence[str]]]
+
+
+@dataclass(slots=True)
+class IdentityPolicies:
+    policies: tuple[Policy, ...]
+    has_conditions: bool
+    # (key id, key revision, action) -> allowed, valid while this object is.
+    decisions: dict[tuple[str, int, str], bool] = field(default_factory=dict)
+
+
+def _has_conditions(policy: Policy) -> bool:
+    return any(statement.conditions for statement in policy.statements)
+
+
+def access_denied(caller: Caller, action: str, resource: str, reason: str) -> AccessDeniedException:
+    if "explicit deny" in reason:
+        where = "a resource-based" if "key policy" in reason else "an identity-based"
+        because = f"with an explicit deny in {where} policy"
+    elif "identity" in reason:
+        because = f"because no identity-based policy allows the {action} action"
+    else:
+        because = f"because no resource-based policy allows the {action} action"
+    return AccessDeniedException(
+        f"User: {caller.principal_arn} is not authorized to perform: {action} "
+        f"on resource: {resource} {because}"
+    )
+
+
+class Authorizer:
+    def __init__(self, store: Store, *, ttl: float, now: Callable[[], float]) -> None:
+        self._store = store
+        self._now = now
+        self._identities: TtlCache[IdentityPolicies] = TtlCache(self._load, ttl=ttl)
+        self._key_policies: dict[tuple[str, int], tuple[Policy | None, bool]] = {}
+        self._principals: dict[str, Principal] = {}
+
+    def _load(self, principal_id: str) -> IdentityPolicies:
+        with self._store.unit_of_work(write=False) as uow:
+            stored = uow.identities.list_policies(principal_id)
+        parsed = []
+        for item in stored:
+            try:
+                parsed.append(parse_policy(item.document, resource_policy=False))
+            except MalformedPolicy:
+                # Documents are validated when attached; one that no longer
+                # parses grants nothing rather than failing every call.
+                continue
+        policies = tuple(parsed)
+        return IdentityPolicies(policies, any(_has_conditions(p) for p in policies))
+
+    async def _identity(self, caller: Caller) -> IdentityPolicies:
+        hit, value = self._identities.fresh(caller.principal_id)
+        if not hit:
+            value = await self._identities.get(caller.principal_id)
+        assert value is not None
+        return value
+
+    def _key_policy(self, record: KeyRecord) -> tuple[Policy | None, bool]:
+        """The parsed key policy and whether it has conditions; None if it does not parse."""
+        cache_key = (record.key_id, record.revision)
+        cached = self._key_policies.get(cache_key)
+        if cached is None:
+            text = record.policy or default_policy(record.account_id)
+            try:
+                policy: Policy | None = parse_policy(text, resource_policy=True)
+            except MalformedPolicy:
+                # Stored policies are validated on write; one that no longer
+                # parses allows nothing rather than being guessed at.
+                policy = None
+            cached = (policy, policy is not None and _has_conditions(policy))
+            if len(self._key_policies) >= _DECISIONS_MAX:
+                self._key_policies.clear()
+            self._key_policies[cache_key] = cached
+        return cached
+
+    def _principal(self, caller: Caller) -> Principal:
+        principal = self._principals.get(caller.principal_arn)
+        if principal is None:
+            principal = Principal.from_arn(caller.principal_arn)
+            self._principals[caller.principal_arn] = principal
+        return principal
+
+    def _context(
+        self, caller: Caller, record: KeyRecord | None, extra: Conditions | None
+    ) -> dict[str, Sequence[str]]:
+        now = self._now()
+        info = current_request()
+        context: dict[str, Sequence[str]] = {
+            "aws:principalarn": [caller.principal_arn],
+            "aws:principalaccount": [caller.account_id],
+            "kms:calleraccount": [caller.account_id],
+            "aws:currenttime": [datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
+            "aws:epochtime": [str(int(now))],
+            "aws:securetransport": ["true" if info.secure_transport else "false"],
+            "aws:requestedregion": [caller.region],
+        }
+        if info.source_ip:
+            context["aws:sourceip"] = [info.source_ip]
+        if record is not None:
+            context["kms:keyspec"] = [record.key_spec]
+            context["kms:customermasterkeyspec"] = [record.key_spec]
+            context["kms:keyusage"] = [record.key_usage]
+            context["kms:customermasterkeyusage"] = [record.key_usage]
+            context["kms:keyorigin"] = [record.origin]
+            context["kms:multiregion"] = ["true" if record.multi_region else "false"]
+        if extra is not None:
+            context.update(extra() if callable(extra) else extra)
+        return context
+
+    async def check_key(
+        self,
+        caller: Caller,
+        operation: str,
+        record: KeyRecord,
+        conditions: Conditions | None = None,
+    ) -> None:
+        """Raise AccessDeniedException unless the caller may call ``kms:<operation>`` on the key."""
+        action = f"kms:{operation}"
+        identity = await self._identity(caller)
+        key_policy, key_conditions = self._key_policy(record)
+        if key_policy is None:
+            raise access_denied(caller, action, record.arn, "the key policy does not parse")
+        memo_key = (record.key_id, record.revision, action)
+        cacheable = not (identity.has_conditions or key_conditions)
+        if cacheable:
+            allowed = identity.decisions.get(memo_key)
+            if allowed is True:
+                return
+        request = Request(
+            action, record.arn, self._principal(caller), self._context(caller, record, conditions)
+        )
+        decision = authorize(
+            request=request,
+            key_policy=key_policy,
+            key_account=record.account_id,
+            identity_policies=identity.policies,
+            grant_allows=False,
+        )
+        if cacheable:
+            if len(identity.decisions) >= _DECISIONS_MAX:
+                identity.decisions.clear()
+            identity.decisions[memo_key] = decision.allowed
+        if not decision.allowed:
+            raise access_denied(caller, action, record.arn, decision.reason)
+
+    async def check_account(
+        self,
+        caller: Caller,
+        operation: str,
+        resource: str = "*",
+        conditions: Conditions | None = None,
+    ) -> None:
+        """Raise AccessDeniedException unless the caller's identity policies allow the action."""
+        action = f"kms:{operation}"
+        identity = await self._identity(caller)
+        request = Request(
+            action, resource, self._principal(caller), self._context(caller, None, conditions)
+        )
+        decision = authorize(
+            request=request,
+            key_policy=None,
+            key_account=None,
+            identity_policies=identity.policies,
+            grant_allows=False,
+        )
+        if not decision.allowed:
+            raise access_denied(caller, action, resource, decision.reason)
+
+    async def keeps_access(
+        self, caller: Caller, key_arn: str, key_account: str, policy: Policy
+    ) -> bool:
+        """The lockout safety check: would ``policy`` still let the caller change the policy?"""
+        identity = await self._identity(caller)
+        request = Request(
+            "kms:PutKeyPolicy", key_arn, self._principal(caller), self._context(caller, None, None)
+        )
+        return authorize(
+            request=request,
+            key_policy=policy,
+            key_account=key_account,
+            identity_policies=identity.policies,
+            grant_allows=False,
+        ).allowed
+
+    def forget_principal(self, principal_id: str) -> None:
+        self._identities.invalidate(principal_id)

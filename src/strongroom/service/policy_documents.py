@@ -1,0 +1,49 @@
+"""Policy documents: the default key policy, and validation of key and identity policies."""
+
+from __future__ import annotations
+
+from strongroom.policy import MalformedPolicy, Policy, parse_policy
+from strongroom.service.errors import MalformedPolicyDocumentException
+
+DEFAULT_POLICY_NAME = "default"
+# Fixed by AWS for key policies (kms-semantics §16).
+MAX_POLICY_BYTES = 32_768
+
+
+def default_policy(account_id: str) -> str:
+    """The key policy AWS applies when CreateKey has none, in AWS's own layout."""
+    return (
+        "{\n"
+        '  "Version" : "2012-10-17",\n'
+        '  "Id" : "key-default-1",\n'
+        '  "Statement" : [ {\n'
+        '    "Sid" : "Enable IAM User Permissions",\n'
+        '    "Effect" : "Allow",\n'
+        '    "Principal" : {\n'
+        f'      "AWS" : "arn:aws:iam::{account_id}:root"\n'
+        "    },\n"
+        '    "Action" : "kms:*",\n'
+        '    "Resource" : "*"\n'
+        "  } ]\n"
+        "}"
+    )
+
+
+def check_policy_document(policy: str) -> Policy:
+    """The parsed key policy; raises MalformedPolicyDocumentException (grammar or size)."""
+    return check_identity_policy(policy, resource_policy=True)
+
+
+def check_identity_policy(document: str, *, resource_policy: bool) -> Policy:
+    """The parsed policy; raises MalformedPolicyDocumentException unless it is valid."""
+    if len(document.encode("utf-8")) > MAX_POLICY_BYTES:
+        raise MalformedPolicyDocumentException(
+            f"Policy exceeds the maximum size of {MAX_POLICY_BYTES} bytes."
+        )
+    try:
+        return parse_policy(document, resource_policy=resource_policy)
+    except MalformedPolicy as e:
+        raise MalformedPolicyDocumentException(str(e)) from None
+
+
+LOCKOUT_MESSAGE = "The new key policy will not allow you to update the key policy in the future."
