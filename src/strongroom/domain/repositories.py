@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from strongroom.domain.aliases import Alias
+from strongroom.domain.grants import Grant
 from strongroom.domain.identities import AccessKey, Account, IdentityPolicy, Principal
 from strongroom.domain.keys import KeyRecord, KeyVersion
 from strongroom.domain.leases import Lease
@@ -146,8 +147,24 @@ class LeaseRepository(Protocol):
     def get(self, name: str) -> Lease | None: ...
 
 
+class GrantRepository(Protocol):
+    def insert(self, grant: Grant) -> None:
+        """Raises Conflict if the grant id exists, NotFound if the key does not."""
+
+    def get(self, grant_id: str) -> Grant | None: ...
+
+    def for_key(self, key_id: str) -> builtins.list[Grant]:
+        """Grants of a key, ordered by grant id."""
+
+    def retirable_by(self, retiring_principal: str) -> builtins.list[Grant]:
+        """Grants (on any key) whose retiring principal is ``retiring_principal``, by grant id."""
+
+    def delete(self, grant_id: str) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     keys: KeyRepository
+    grants: GrantRepository
     leases: LeaseRepository
     aliases: AliasRepository
     tags: TagRepository

@@ -35,6 +35,7 @@ from strongroom.policy.document import (
 )
 from strongroom.policy.evaluate import (
     Decision,
+    Denial,
     Match,
     PolicyResult,
     Request,
@@ -47,6 +48,7 @@ from strongroom.policy.principals import Principal
 __all__ = [
     "Condition",
     "Decision",
+    "Denial",
     "Effect",
     "MalformedPolicy",
     "Match",

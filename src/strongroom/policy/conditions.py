@@ -277,7 +277,9 @@ _OPERATORS: dict[str, _Operator] = {
 }
 _NULL = "Null"
 
-# KMS refuses these with ForAllValues (KMS Developer Guide, "kms:EncryptionContext:context-key").
+# KMS refuses ForAllValues on these single-valued keys. The EncryptionContext text is the KMS
+# Developer Guide's ("kms:EncryptionContext:context-key"); the RequestTag one fills in the
+# guide's general "[encryption context or tag]" template, as no exact text is published.
 _OVERLY_PERMISSIVE = {
     "kms:encryptioncontext:": (
         "OverlyPermissiveCondition:EncryptionContext: Using the ForAllValues set operator with "

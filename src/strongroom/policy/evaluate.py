@@ -34,6 +34,7 @@ the service's check, made before this one.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -43,6 +44,7 @@ from strongroom.policy.principals import Principal, PrincipalMatch
 
 __all__ = [
     "Decision",
+    "Denial",
     "Match",
     "PolicyResult",
     "Request",
@@ -100,10 +102,33 @@ class PolicyResult:
     account_allow: frozenset[str]
 
 
+class Denial(enum.Enum):
+    """Why a request was refused, in the four kinds AWS's AccessDeniedException tells apart.
+
+    Its message says "with an explicit deny in a resource-based (identity-based)
+    policy" or "because no resource-based (identity-based) policy allows the
+    <action> action".
+    """
+
+    EXPLICIT_DENY_IN_KEY_POLICY = "explicit deny in a resource-based policy"
+    EXPLICIT_DENY_IN_IDENTITY_POLICY = "explicit deny in an identity-based policy"
+    NO_KEY_POLICY_ALLOWS = "no resource-based policy allows"
+    NO_IDENTITY_POLICY_ALLOWS = "no identity-based policy allows"
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
+    """The outcome. ``reason`` is for logs and tests, never for the client;
+    ``denial`` (``None`` when allowed) is what a client message may be built from.
+    """
+
     allowed: bool
-    reason: str  # for logs and tests, never for the client
+    reason: str
+    denial: Denial | None = None
+
+
+def _deny(reason: str, denial: Denial) -> Decision:
+    return Decision(False, reason, denial)
 
 
 def _principal_match(statement: Statement, principal: Principal) -> PrincipalMatch:
@@ -176,9 +201,9 @@ def authorize(
     key = evaluate_policy(key_policy, request) if key_policy is not None else None
     identities = [evaluate_policy(p, request) for p in identity_policies]
     if key is not None and key.explicit_deny:
-        return Decision(False, "explicit deny in the key policy")
+        return _deny("explicit deny in the key policy", Denial.EXPLICIT_DENY_IN_KEY_POLICY)
     if any(r.explicit_deny for r in identities):
-        return Decision(False, "explicit deny in an identity policy")
+        return _deny("explicit deny in an identity policy", Denial.EXPLICIT_DENY_IN_IDENTITY_POLICY)
 
     principal = request.principal
     if principal.is_account_root:
@@ -190,14 +215,18 @@ def authorize(
     if key is None:
         if identity_allows:
             return Decision(True, f"{identity_reason} allows the account-level action")
-        return Decision(False, "no identity policy allows the account-level action")
+        return _deny(
+            "no identity policy allows the account-level action", Denial.NO_IDENTITY_POLICY_ALLOWS
+        )
 
     if principal.is_service:
         if key.direct_allow:
             return Decision(True, "the key policy allows the service principal")
         if grant_allows:
             return Decision(True, "a grant allows")
-        return Decision(False, "no key policy statement allows the service principal")
+        return _deny(
+            "no key policy statement allows the service principal", Denial.NO_KEY_POLICY_ALLOWS
+        )
 
     delegated = principal.account_id in key.account_allow
     if principal.account_id == key_account:
@@ -210,10 +239,11 @@ def authorize(
         if grant_allows:
             return Decision(True, "a grant allows")
         if delegated:
-            return Decision(
-                False, "the key policy delegates to the account but no identity policy allows"
+            return _deny(
+                "the key policy delegates to the account but no identity policy allows",
+                Denial.NO_IDENTITY_POLICY_ALLOWS,
             )
-        return Decision(False, "no key policy statement allows the principal")
+        return _deny("no key policy statement allows the principal", Denial.NO_KEY_POLICY_ALLOWS)
 
     key_allows_caller = key.direct_allow or delegated
     if key_allows_caller and identity_allows:
@@ -221,5 +251,10 @@ def authorize(
     if grant_allows:
         return Decision(True, "a grant allows")
     if key_allows_caller:
-        return Decision(False, "cross-account: no identity policy of the caller allows")
-    return Decision(False, "cross-account: the key policy does not allow the caller")
+        return _deny(
+            "cross-account: no identity policy of the caller allows",
+            Denial.NO_IDENTITY_POLICY_ALLOWS,
+        )
+    return _deny(
+        "cross-account: the key policy does not allow the caller", Denial.NO_KEY_POLICY_ALLOWS
+    )

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from strongroom.domain.grants import Grant
 from strongroom.domain.keys import KeyRecord
 from strongroom.domain.repositories import Store
 from strongroom.policy import MalformedPolicy, Policy, Principal, Request, authorize, parse_policy
@@ -60,11 +61,44 @@ def access_denied(caller: Caller, action: str, resource: str, reason: str) -> Ac
     )
 
 
+def _grant_context(conditions: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """The request's encryption context (keys lower-cased) from its condition keys."""
+    prefix = "kms:encryptioncontext:"
+    return {k[len(prefix) :]: v[0] for k, v in conditions.items() if k.startswith(prefix) and v}
+
+
+def grant_allows(
+    grant: Grant, principal: Principal, operation: str, context: Mapping[str, str] | None
+) -> bool:
+    """Whether ``grant`` lets ``principal`` call ``operation`` with this encryption context.
+
+    Constraint keys compare case-insensitively, values exactly (kms-semantics
+    §10); context constraints do not apply to DescribeKey and RetireGrant.
+    """
+    if grant.grantee_principal not in (principal.arn, principal.role_arn):
+        return False
+    if operation not in grant.operations:
+        return False
+    if operation in ("DescribeKey", "RetireGrant"):
+        return True
+    request = context or {}
+    if grant.context_equals is not None:
+        wanted = {k.lower(): v for k, v in grant.context_equals}
+        if request != wanted:
+            return False
+    if grant.context_subset is not None:
+        for name, value in grant.context_subset:
+            if request.get(name.lower()) != value:
+                return False
+    return True
+
+
 class Authorizer:
     def __init__(self, store: Store, *, ttl: float, now: Callable[[], float]) -> None:
         self._store = store
         self._now = now
         self._identities: TtlCache[IdentityPolicies] = TtlCache(self._load, ttl=ttl)
+        self._grants: TtlCache[tuple[Grant, ...]] = TtlCache(self._load_grants, ttl=ttl)
         self._key_policies: dict[tuple[str, int], tuple[Policy | None, bool]] = {}
         self._principals: dict[str, Principal] = {}
 
@@ -81,6 +115,19 @@ class Authorizer:
                 continue
         policies = tuple(parsed)
         return IdentityPolicies(policies, any(_has_conditions(p) for p in policies))
+
+    def _load_grants(self, key_id: str) -> tuple[Grant, ...]:
+        with self._store.unit_of_work(write=False) as uow:
+            return tuple(uow.grants.for_key(key_id))
+
+    async def grants_for(self, key_id: str) -> tuple[Grant, ...]:
+        hit, value = self._grants.fresh(key_id)
+        if not hit:
+            value = await self._grants.get(key_id)
+        return value or ()
+
+    def forget_grants(self, key_id: str) -> None:
+        self._grants.invalidate(key_id)
 
     async def _identity(self, caller: Caller) -> IdentityPolicies:
         hit, value = self._identities.fresh(caller.principal_id)
@@ -107,7 +154,7 @@ class Authorizer:
             self._key_policies[cache_key] = cached
         return cached
 
-    def _principal(self, caller: Caller) -> Principal:
+    def principal_of(self, caller: Caller) -> Principal:
         principal = self._principals.get(caller.principal_arn)
         if principal is None:
             principal = Principal.from_arn(caller.principal_arn)
@@ -160,9 +207,8 @@ class Authorizer:
             allowed = identity.decisions.get(memo_key)
             if allowed is True:
                 return
-        request = Request(
-            action, record.arn, self._principal(caller), self._context(caller, record, conditions)
-        )
+        principal = self.principal_of(caller)
+        request = Request(action, record.arn, principal, self._context(caller, record, conditions))
         decision = authorize(
             request=request,
             key_policy=key_policy,
@@ -171,11 +217,19 @@ class Authorizer:
             grant_allows=False,
         )
         if cacheable:
+            # Only policy decisions are remembered; grants are looked at afresh.
             if len(identity.decisions) >= _DECISIONS_MAX:
                 identity.decisions.clear()
             identity.decisions[memo_key] = decision.allowed
-        if not decision.allowed:
-            raise access_denied(caller, action, record.arn, decision.reason)
+        if decision.allowed:
+            return
+        if "explicit deny" not in decision.reason:
+            grants = await self.grants_for(record.key_id)
+            operation_name = action.removeprefix("kms:")
+            ec = _grant_context(request.conditions) if grants else {}
+            if any(grant_allows(g, principal, operation_name, ec) for g in grants):
+                return
+        raise access_denied(caller, action, record.arn, decision.reason)
 
     async def check_account(
         self,
@@ -188,7 +242,7 @@ class Authorizer:
         action = f"kms:{operation}"
         identity = await self._identity(caller)
         request = Request(
-            action, resource, self._principal(caller), self._context(caller, None, conditions)
+            action, resource, self.principal_of(caller), self._context(caller, None, conditions)
         )
         decision = authorize(
             request=request,
@@ -206,7 +260,10 @@ class Authorizer:
         """The lockout safety check: would ``policy`` still let the caller change the policy?"""
         identity = await self._identity(caller)
         request = Request(
-            "kms:PutKeyPolicy", key_arn, self._principal(caller), self._context(caller, None, None)
+            "kms:PutKeyPolicy",
+            key_arn,
+            self.principal_of(caller),
+            self._context(caller, None, None),
         )
         return authorize(
             request=request,

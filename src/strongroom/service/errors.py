@@ -20,6 +20,7 @@ HTTP status. The http layer maps exceptions by MRO; anything that is not a
     │   ├── InvalidArnException
     │   ├── InvalidMarkerException
     │   ├── InvalidGrantTokenException
+    │   ├── InvalidGrantIdException
     │   ├── MalformedPolicyDocumentException
     │   ├── TagException
     │   ├── LimitExceededException
@@ -212,3 +213,7 @@ class KMSInvalidMacException(ClientError):
 
     def __init__(self) -> None:
         super().__init__("")
+
+
+class InvalidGrantIdException(ClientError):
+    code = "InvalidGrantIdException"

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from strongroom.domain.errors import NotFound
 from strongroom.domain.keys import KeyRecord, KeyState, KeyVersion
-from strongroom.store.schema import aliases, constraint_errors, key_versions, keys, tags
+from strongroom.store.schema import aliases, constraint_errors, grants, key_versions, keys, tags
 
 # Columns that ``update`` writes. The others (ids, ARN, spec, usage, origin,
 # manager, creation time) are fixed when a key is created.
@@ -101,6 +101,7 @@ class SqlKeyRepository:
         # The foreign keys cascade too, but deleting explicitly does not depend
         # on the connection having enforcement switched on.
         self._connection.execute(delete(tags).where(tags.c.key_id == key_id))
+        self._connection.execute(delete(grants).where(grants.c.key_id == key_id))
         self._connection.execute(delete(aliases).where(aliases.c.target_key_id == key_id))
         self._connection.execute(delete(key_versions).where(key_versions.c.key_id == key_id))
         self._connection.execute(delete(keys).where(keys.c.key_id == key_id))

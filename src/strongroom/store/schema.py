@@ -172,6 +172,26 @@ tags = Table(
     ),
 )
 
+grants = Table(
+    "grants",
+    metadata,
+    Column("grant_id", IdText, nullable=False),
+    Column("key_id", IdText, nullable=False),
+    Column("issuing_account", IdText, nullable=False),
+    Column("grantee_principal", IdText, nullable=False),
+    Column("retiring_principal", IdText, nullable=True),
+    Column("name", IdText, nullable=True),
+    Column("operations", Text, nullable=False),  # JSON list
+    Column("constraints", Text, nullable=True),  # JSON object
+    Column("created_at", Double, nullable=False),
+    PrimaryKeyConstraint("grant_id", name="pk_grants"),
+    ForeignKeyConstraint(
+        ["key_id"], ["keys.key_id"], name="fk_grants_key_id_keys", ondelete="CASCADE"
+    ),
+    Index("ix_grants_key_id", "key_id"),
+    Index("ix_grants_retiring_principal", "retiring_principal"),
+)
+
 leases = Table(
     "leases",
     metadata,

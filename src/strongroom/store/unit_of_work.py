@@ -6,6 +6,7 @@ from sqlalchemy import Connection
 
 from strongroom.domain.repositories import (
     AliasRepository,
+    GrantRepository,
     IdentityRepository,
     KeyRepository,
     LeaseRepository,
@@ -13,6 +14,7 @@ from strongroom.domain.repositories import (
     TagRepository,
 )
 from strongroom.store.aliases import SqlAliasRepository
+from strongroom.store.grants import SqlGrantRepository
 from strongroom.store.identities import SqlIdentityRepository
 from strongroom.store.keys import SqlKeyRepository
 from strongroom.store.leases import SqlLeaseRepository
@@ -32,6 +34,7 @@ class SqlUnitOfWork:
     # Declared with the protocol types: the protocol's attributes are mutable,
     # so its implementation must declare exactly those types.
     keys: KeyRepository
+    grants: GrantRepository
     leases: LeaseRepository
     aliases: AliasRepository
     tags: TagRepository
@@ -41,6 +44,7 @@ class SqlUnitOfWork:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.keys = SqlKeyRepository(connection)
+        self.grants = SqlGrantRepository(connection)
         self.leases = SqlLeaseRepository(connection)
         self.aliases = SqlAliasRepository(connection)
         self.tags = SqlTagRepository(connection)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import pytest
@@ -34,7 +33,11 @@ def holds(
 ) -> bool:
     """Parse ``{operator: {key: policy_values}}`` and evaluate it against one request key."""
     (condition,) = parse_conditions(
-        {operator: {key: list(policy_values) if not isinstance(policy_values, str) else policy_values}},
+        {
+            operator: {
+                key: list(policy_values) if not isinstance(policy_values, str) else policy_values
+            }
+        },
         is_text=_is_text,
     )
     context = {} if request_values is None else {key.lower(): tuple(request_values)}
@@ -191,7 +194,12 @@ TRUTH_TABLE: list[tuple[str, str | list[str], str, bool]] = [
     ("IpAddress", "203.0.113.0/24", "not-an-ip", False),
     ("NotIpAddress", "203.0.113.0/24", "203.0.113.7", False),
     ("NotIpAddress", "203.0.113.0/24", "198.51.100.1", True),
-    ("ArnEquals", "arn:aws:sns:us-east-1:123456789012:*", "arn:aws:sns:us-east-1:123456789012:t", True),
+    (
+        "ArnEquals",
+        "arn:aws:sns:us-east-1:123456789012:*",
+        "arn:aws:sns:us-east-1:123456789012:t",
+        True,
+    ),
     ("ArnLike", "arn:aws:sns:*:123456789012:t", "arn:aws:sns:eu-west-1:123456789012:t", True),
     ("ArnLike", "arn:aws:sns:*:123456789012:t", "arn:aws:sns:eu-west-1:999999999999:t", False),
     ("ArnNotEquals", "arn:aws:iam::444455556666:user/u", "arn:aws:iam::444455556666:user/u", False),
@@ -272,7 +280,8 @@ def test_absent_key_positive_operator_is_false(operator: str) -> None:
 
 @pytest.mark.parametrize("operator", NEGATED)
 def test_absent_key_negated_operator_is_true(operator: str) -> None:
-    # IAM guide: "If the policy condition requires that the key is not matched ... the condition is true"
+    # IAM guide: "If the policy condition requires that the key is not matched ... and the
+    # right key is not present, the condition is true".
     assert holds(operator, sample_value(operator), None) is True
 
 
@@ -328,19 +337,16 @@ def test_multi_valued_keys(
     st.sampled_from(POSITIVE + NEGATED),
     st.lists(st.sampled_from(["a", "b", "10.0.0.1", "1", "true", "AA=="]), max_size=4),
 )
-def test_for_all_values_is_the_negation_of_for_any_value_of_the_complement(
+def test_set_qualifiers_are_all_and_any_of_the_single_value_results(
     operator: str, request_values: list[str]
 ) -> None:
-    """ForAllValues:op == not ForAnyValue:(not op) on a present key, per request value."""
+    """On a present key, ForAllValues:op is all(op(v)) and ForAnyValue:op is any(op(v))."""
     if not request_values:
         return
-    positive = operator in POSITIVE
     value = sample_value(operator)
-    all_values = holds(f"ForAllValues:{operator}", value, request_values)
     per_value = [holds(operator, value, [r]) for r in request_values]
-    assert all_values is all(per_value)
+    assert holds(f"ForAllValues:{operator}", value, request_values) is all(per_value)
     assert holds(f"ForAnyValue:{operator}", value, request_values) is any(per_value)
-    assert isinstance(positive, bool)
 
 
 @PROPERTY
@@ -481,8 +487,8 @@ def test_for_all_values_on_encryption_context_keys_is_accepted() -> None:
 
 
 def test_every_documented_operator_is_known() -> None:
+    # 26 operators in the IAM guide's tables, plus Null (tested above).
     base = POSITIVE + NEGATED
-    block = {name: {"k": sample_value(name)} for name in base}
-    assert len(parse_conditions(block, is_text=_is_text)) == len(base) == 26
-    assert json.dumps(sorted(base))  # keeps the list honest: 26 distinct names
     assert len(set(base)) == 26
+    block = {name: {"k": sample_value(name)} for name in base}
+    assert [c.operator for c in parse_conditions(block, is_text=_is_text)] == base

@@ -30,7 +30,12 @@ def key_policy(*statements: dict[str, Any], **top: Any) -> str:
 
 
 def allow(**extra: Any) -> dict[str, Any]:
-    return {"Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": "kms:*", "Resource": "*"} | extra
+    return {
+        "Effect": "Allow",
+        "Principal": {"AWS": ROOT},
+        "Action": "kms:*",
+        "Resource": "*",
+    } | extra
 
 
 def malformed(text: str, *, resource_policy: bool = True) -> str:
@@ -86,7 +91,9 @@ def test_not_elements_and_conditions() -> None:
                 "NotPrincipal": {"AWS": ["111122223333", "arn:aws:iam::111122223333:user/Bob"]},
                 "NotAction": ["kms:Describe*", "kms:List*"],
                 "NotResource": KEY,
-                "Condition": {"NumericGreaterThan": {"kms:ScheduleKeyDeletionPendingWindowInDays": 7}},
+                "Condition": {
+                    "NumericGreaterThan": {"kms:ScheduleKeyDeletionPendingWindowInDays": 7}
+                },
             }
         ),
         resource_policy=True,
@@ -188,20 +195,31 @@ def test_every_documented_policy_parses(path: Path) -> None:
         ("", "Policy contains invalid JSON."),
         ("{", "Policy contains invalid JSON."),
         ('{"Statement": []} trailing', "Policy contains invalid JSON."),
-        ('{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*", '
-         '"Condition": {"NumericEquals": {"k": NaN}}}}', "Policy contains invalid JSON."),
+        (
+            '{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*", '
+            '"Resource": "*", "Condition": {"NumericEquals": {"k": NaN}}}}',
+            "Policy contains invalid JSON.",
+        ),
         ("[" * 100_000 + "]" * 100_000, "Policy contains invalid JSON."),
         ("[]", "Policy must be a JSON object."),
         ('"policy"', "Policy must be a JSON object."),
-        ('{"Version": "2012-10-17", "Version": "2008-10-17", "Statement": []}',
-         "Policy contains a duplicate key: Version"),
-        ('{"Statement": {"Effect": "Allow", "Effect": "Deny"}}',
-         "Policy contains a duplicate key: Effect"),
-        ('{"Statement": [], "Extra": 1, "Another": 2}',
-         "Policy contains an unsupported element: Another"),
+        (
+            '{"Version": "2012-10-17", "Version": "2008-10-17", "Statement": []}',
+            "Policy contains a duplicate key: Version",
+        ),
+        (
+            '{"Statement": {"Effect": "Allow", "Effect": "Deny"}}',
+            "Policy contains a duplicate key: Effect",
+        ),
+        (
+            '{"Statement": [], "Extra": 1, "Another": 2}',
+            "Policy contains an unsupported element: Another",
+        ),
         ('{"statement": []}', "Policy contains an unsupported element: statement"),
-        ('{"Version": "2012-10-18", "Statement": []}',
-         "Policy version must be 2012-10-17 or 2008-10-17."),
+        (
+            '{"Version": "2012-10-18", "Statement": []}',
+            "Policy version must be 2012-10-17 or 2008-10-17.",
+        ),
         ('{"Version": 2012, "Statement": []}', "Policy version must be 2012-10-17 or 2008-10-17."),
         ('{"Id": 7, "Statement": []}', "Id must be a string."),
         ('{"Id": null, "Statement": []}', "Id must be a string."),
@@ -223,11 +241,17 @@ def test_document_errors(text: str, message: str) -> None:
         ({"Principal": "*", "Action": "kms:*", "Resource": "*"}, "Missing required field Effect."),
         (allow(Effect="allow"), "Effect must be Allow or Deny."),
         (allow(Effect=None), "Effect must be Allow or Deny."),
-        ({"Effect": "Allow", "Action": "kms:*", "Resource": "*"}, "Missing required field Principal."),
+        (
+            {"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
+            "Missing required field Principal.",
+        ),
         (allow(NotPrincipal="*"), "A statement cannot contain both Principal and NotPrincipal."),
         (allow(NotAction="kms:Encrypt"), "A statement cannot contain both Action and NotAction."),
         (allow(NotResource="*"), "A statement cannot contain both Resource and NotResource."),
-        (allow(Action="Encrypt"), "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."),
+        (
+            allow(Action="Encrypt"),
+            "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.",
+        ),
         (allow(Action="kms:"), "Actions/Conditions must be prefaced by a vendor"),
         (allow(Action="kms:Encrypt Decrypt"), "Actions/Conditions must be prefaced by a vendor"),
         (allow(Action=[]), "Actions/Conditions must be prefaced by a vendor"),
@@ -238,7 +262,9 @@ def test_document_errors(text: str, message: str) -> None:
         (allow(Resource=[]), "Policy statement must contain resources."),
         (allow(Condition={"StringEquals": {"k": []}}), "Condition values must not be empty."),
         (
-            allow(Condition={"ForAllValues:StringEquals": {"kms:EncryptionContext:Department": "IT"}}),
+            allow(
+                Condition={"ForAllValues:StringEquals": {"kms:EncryptionContext:Department": "IT"}}
+            ),
             "OverlyPermissiveCondition:EncryptionContext: Using the ForAllValues set operator "
             "with a single-valued condition key matches requests without the specified "
             "encryption context or with an unspecified encryption context. To fix, remove "
@@ -420,6 +446,7 @@ def test_exports_are_pinned() -> None:
     assert sorted(strongroom.policy.__all__) == [
         "Condition",
         "Decision",
+        "Denial",
         "Effect",
         "MalformedPolicy",
         "Match",

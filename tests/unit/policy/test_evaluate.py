@@ -1,9 +1,9 @@
-"""Evaluation: the documented AWS examples as vectors, then each rule of ``authorize`` on its own."""
+"""Evaluation: the documented AWS examples as vectors, then each rule of ``authorize`` alone."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,7 @@ import pytest
 
 from strongroom.policy import (
     Decision,
+    Denial,
     Effect,
     Match,
     Policy,
@@ -62,7 +63,8 @@ CASES = _load_cases()
 @pytest.mark.parametrize(("name", "data", "case"), CASES, ids=[c[0] for c in CASES])
 def test_documented_example(name: str, data: dict[str, Any], case: dict[str, Any]) -> None:
     key_policies = {
-        n: parse_policy(json.dumps(d), resource_policy=True) for n, d in data["key_policies"].items()
+        n: parse_policy(json.dumps(d), resource_policy=True)
+        for n, d in data["key_policies"].items()
     }
     identity_policies = {
         n: parse_policy(json.dumps(d), resource_policy=False)
@@ -88,7 +90,14 @@ def test_vector_files_are_well_formed() -> None:
     assert len(CASES) >= 90
     for path in VECTORS.glob("*.json"):
         data = json.loads(path.read_text(encoding="utf-8"))
-        assert {"description", "sources", "key_arn", "key_policies", "identity_policies", "cases"} <= set(data)
+        assert {
+            "description",
+            "sources",
+            "key_arn",
+            "key_policies",
+            "identity_policies",
+            "cases",
+        } <= set(data)
         assert all({"title"} <= set(s) for s in data["sources"])
         for case in data["cases"]:
             assert {"name", "caller", "action", "key_policy", "allowed", "why"} <= set(case), case
@@ -101,11 +110,15 @@ def test_vector_files_are_well_formed() -> None:
 
 
 def key_policy(*statements: dict[str, Any]) -> Policy:
-    return parse_policy(json.dumps({"Version": "2012-10-17", "Statement": list(statements)}), resource_policy=True)
+    return parse_policy(
+        json.dumps({"Version": "2012-10-17", "Statement": list(statements)}), resource_policy=True
+    )
 
 
 def identity_policy(*statements: dict[str, Any]) -> Policy:
-    return parse_policy(json.dumps({"Version": "2012-10-17", "Statement": list(statements)}), resource_policy=False)
+    return parse_policy(
+        json.dumps({"Version": "2012-10-17", "Statement": list(statements)}), resource_policy=False
+    )
 
 
 def stmt(effect: str = "Allow", principal: Any = "*", **extra: Any) -> dict[str, Any]:
@@ -128,7 +141,7 @@ def decide(
     grant: bool = False,
     action: str = "kms:Encrypt",
     account: str | None = OWNER,
-    context: dict[str, Sequence[str]] | None = None,
+    context: Mapping[str, Sequence[str]] | None = None,
 ) -> Decision:
     return authorize(
         request=Request(action, KEY if policy is not None else "*", principal, context or {}),
@@ -158,14 +171,28 @@ def test_statement_matches_reports_effect_sid_and_delegation() -> None:
     ("statement", "request_"),
     [
         (stmt(Action="kms:Decrypt"), Request("kms:Encrypt", KEY, BOB)),
-        (stmt(Resource="arn:aws:kms:us-west-2:111122223333:key/other"), Request("kms:Encrypt", KEY, BOB)),
+        (
+            stmt(Resource="arn:aws:kms:us-west-2:111122223333:key/other"),
+            Request("kms:Encrypt", KEY, BOB),
+        ),
         (stmt(Resource=KEY), Request("kms:CreateKey", "*", BOB)),
         (stmt(principal={"AWS": CAROL.arn}), Request("kms:Encrypt", KEY, BOB)),
-        (stmt(Condition={"Bool": {"kms:GrantIsForAWSResource": True}}), Request("kms:Encrypt", KEY, BOB)),
+        (
+            stmt(Condition={"Bool": {"kms:GrantIsForAWSResource": True}}),
+            Request("kms:Encrypt", KEY, BOB),
+        ),
         ({"Effect": "Allow", "Principal": "*", "Resource": "*"}, Request("kms:Encrypt", KEY, BOB)),
         ({"Effect": "Allow", "Principal": "*", "Action": "*"}, Request("kms:Encrypt", KEY, BOB)),
     ],
-    ids=["action", "resource", "arn-vs-star-request", "principal", "condition", "no-action", "no-resource"],
+    ids=[
+        "action",
+        "resource",
+        "arn-vs-star-request",
+        "principal",
+        "condition",
+        "no-action",
+        "no-resource",
+    ],
 )
 def test_statement_does_not_match(statement: dict[str, Any], request_: Request) -> None:
     (parsed,) = key_policy(statement).statements
@@ -219,7 +246,7 @@ def test_request_normalizes_condition_keys() -> None:
 def test_explicit_deny_in_the_key_policy_wins_over_everything() -> None:
     policy = key_policy(stmt(principal={"AWS": BOB.arn}), stmt("Deny", principal="*"))
     assert decide(BOB, policy, [IAM_ALLOW], grant=True) == Decision(
-        False, "explicit deny in the key policy"
+        False, "explicit deny in the key policy", Denial.EXPLICIT_DENY_IN_KEY_POLICY
     )
     assert not decide(ROOT_USER, policy).allowed
 
@@ -227,7 +254,7 @@ def test_explicit_deny_in_the_key_policy_wins_over_everything() -> None:
 def test_explicit_deny_in_an_identity_policy_wins_over_everything() -> None:
     policy = key_policy(stmt(principal={"AWS": BOB.arn}))
     assert decide(BOB, policy, [IAM_ALLOW, IAM_DENY], grant=True) == Decision(
-        False, "explicit deny in an identity policy"
+        False, "explicit deny in an identity policy", Denial.EXPLICIT_DENY_IN_IDENTITY_POLICY
     )
     assert not decide(BOB, None, [IAM_ALLOW, IAM_DENY]).allowed
 
@@ -246,7 +273,9 @@ def test_same_account_delegation_needs_an_identity_allow() -> None:
         True, "the key policy delegates to the account and an identity policy allows"
     )
     assert decide(BOB, DEFAULT) == Decision(
-        False, "the key policy delegates to the account but no identity policy allows"
+        False,
+        "the key policy delegates to the account but no identity policy allows",
+        Denial.NO_IDENTITY_POLICY_ALLOWS,
     )
     assert decide(ROOT_USER, DEFAULT) == Decision(
         True, "the key policy delegates to the account and the account root user allows"
@@ -256,7 +285,7 @@ def test_same_account_delegation_needs_an_identity_allow() -> None:
 def test_same_account_without_any_key_policy_statement() -> None:
     policy = key_policy(stmt(principal={"AWS": CAROL.arn}))
     assert decide(BOB, policy, [IAM_ALLOW]) == Decision(
-        False, "no key policy statement allows the principal"
+        False, "no key policy statement allows the principal", Denial.NO_KEY_POLICY_ALLOWS
     )
     assert not decide(ROOT_USER, policy).allowed  # the root user too needs the key policy
     assert decide(BOB, policy, grant=True) == Decision(True, "a grant allows")
@@ -271,13 +300,17 @@ def test_cross_account_needs_key_policy_and_identity_policy() -> None:
             True, "cross-account: the key policy and an identity policy allow"
         )
         assert decide(CAROL, policy) == Decision(
-            False, "cross-account: no identity policy of the caller allows"
+            False,
+            "cross-account: no identity policy of the caller allows",
+            Denial.NO_IDENTITY_POLICY_ALLOWS,
         )
     assert decide(OTHER_ROOT, by_account) == Decision(
         True, "cross-account: the key policy and the account root user allow"
     )
     assert decide(CAROL, DEFAULT, [IAM_ALLOW]) == Decision(
-        False, "cross-account: the key policy does not allow the caller"
+        False,
+        "cross-account: the key policy does not allow the caller",
+        Denial.NO_KEY_POLICY_ALLOWS,
     )
     assert decide(CAROL, DEFAULT, grant=True) == Decision(True, "a grant allows")
 
@@ -287,7 +320,9 @@ def test_account_level_actions_use_identity_policies_only() -> None:
         True, "an identity policy allows the account-level action"
     )
     assert decide(BOB, None, action="kms:CreateKey") == Decision(
-        False, "no identity policy allows the account-level action"
+        False,
+        "no identity policy allows the account-level action",
+        Denial.NO_IDENTITY_POLICY_ALLOWS,
     )
     assert decide(ROOT_USER, None, action="kms:ListKeys").allowed
     # A grant says nothing about account-level actions.
@@ -301,7 +336,7 @@ def test_service_principals() -> None:
     named = key_policy(stmt(principal={"Service": "cloudtrail.amazonaws.com"}))
     assert decide(TRAIL, named) == Decision(True, "the key policy allows the service principal")
     assert decide(TRAIL, DEFAULT, [IAM_ALLOW]) == Decision(
-        False, "no key policy statement allows the service principal"
+        False, "no key policy statement allows the service principal", Denial.NO_KEY_POLICY_ALLOWS
     )
     assert decide(TRAIL, DEFAULT, grant=True).allowed
     assert decide(TRAIL, key_policy(stmt(principal={"AWS": "*"}))).allowed
@@ -313,9 +348,21 @@ def test_service_principals() -> None:
 def test_key_policy_and_key_account_go_together() -> None:
     request = Request("kms:Encrypt", KEY, BOB)
     with pytest.raises(ValueError, match="go together"):
-        authorize(request=request, key_policy=DEFAULT, key_account=None, identity_policies=[], grant_allows=False)
+        authorize(
+            request=request,
+            key_policy=DEFAULT,
+            key_account=None,
+            identity_policies=[],
+            grant_allows=False,
+        )
     with pytest.raises(ValueError, match="go together"):
-        authorize(request=request, key_policy=None, key_account=OWNER, identity_policies=[], grant_allows=False)
+        authorize(
+            request=request,
+            key_policy=None,
+            key_account=OWNER,
+            identity_policies=[],
+            grant_allows=False,
+        )
 
 
 # -- NotPrincipal (fail-safe reading) -----------------------------------------------------------
@@ -333,15 +380,20 @@ def test_not_principal_deny_exempts_only_a_fully_listed_chain() -> None:
     assert not decide(Principal.from_arn(f"arn:aws:iam::{OWNER}:user/Eve"), full).allowed
     session_chain = {"AWS": [SESSION.arn, SESSION.role_arn, OWNER]}
     role_only = {"AWS": [SESSION.role_arn, OWNER]}
-    assert decide(SESSION, key_policy(allow_all, stmt("Deny", principal=None, NotPrincipal=session_chain))).allowed
-    assert not decide(SESSION, key_policy(allow_all, stmt("Deny", principal=None, NotPrincipal=role_only))).allowed
+    assert decide(
+        SESSION, key_policy(allow_all, stmt("Deny", principal=None, NotPrincipal=session_chain))
+    ).allowed
+    assert not decide(
+        SESSION, key_policy(allow_all, stmt("Deny", principal=None, NotPrincipal=role_only))
+    ).allowed
     root_listed = key_policy(allow_all, stmt("Deny", principal=None, NotPrincipal={"AWS": ROOT}))
     assert decide(ROOT_USER, root_listed).allowed
     assert not decide(BOB, root_listed).allowed
     everyone = key_policy(allow_all, stmt("Deny", principal=None, NotPrincipal="*"))
     assert decide(BOB, everyone).allowed
     service = key_policy(
-        allow_all, stmt("Deny", principal=None, NotPrincipal={"Service": "cloudtrail.amazonaws.com"})
+        allow_all,
+        stmt("Deny", principal=None, NotPrincipal={"Service": "cloudtrail.amazonaws.com"}),
     )
     assert decide(TRAIL, service).allowed
     assert not decide(Principal.for_service("logs.amazonaws.com"), service).allowed
@@ -363,7 +415,10 @@ def test_not_principal_allow_applies_only_when_nothing_is_listed() -> None:
 
 def test_time_comes_from_the_request_context() -> None:
     policy = key_policy(
-        stmt(principal={"AWS": BOB.arn}, Condition={"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}})
+        stmt(
+            principal={"AWS": BOB.arn},
+            Condition={"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}},
+        )
     )
     assert decide(BOB, policy, context={"aws:CurrentTime": ["2029-12-31T23:59:59Z"]}).allowed
     assert not decide(BOB, policy, context={"aws:CurrentTime": ["2030-01-01T00:00:00Z"]}).allowed
@@ -372,7 +427,10 @@ def test_time_comes_from_the_request_context() -> None:
 
 def test_policy_variables_are_compared_literally() -> None:
     policy = key_policy(
-        stmt(principal={"AWS": BOB.arn}, Condition={"StringEquals": {"kms:EncryptionContext:user": "${aws:username}"}})
+        stmt(
+            principal={"AWS": BOB.arn},
+            Condition={"StringEquals": {"kms:EncryptionContext:user": "${aws:username}"}},
+        )
     )
     context = {"kms:EncryptionContext:user": ["Bob"], "aws:username": ["Bob"]}
     assert not decide(BOB, policy, context=context).allowed

@@ -14,14 +14,20 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-from hypothesis import Phase, find, given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from strongroom.policy import Decision, Policy, Principal, Request, authorize, parse_policy
-from strongroom.policy import evaluate_policy
+from strongroom.policy import (
+    Decision,
+    Policy,
+    Principal,
+    Request,
+    authorize,
+    evaluate_policy,
+    parse_policy,
+)
 
-PROPERTY = settings(deadline=None, max_examples=200)
+PROPERTY = settings(deadline=None, max_examples=150)
 
 OWNER = "111122223333"
 OTHER = "444455556666"
@@ -167,13 +173,16 @@ def decide(
     request: Request,
     grant_allows: bool,
 ) -> Decision:
-    return authorize(
+    decision = authorize(
         request=request,
         key_policy=_policy(key_statements, key_policy=True),
         key_account=OWNER,
         identity_policies=[_policy(s, key_policy=False) for s in identity_statements],
         grant_allows=grant_allows,
     )
+    # Every refusal says which of AWS's four kinds it is; an allow carries none.
+    assert (decision.denial is None) is decision.allowed
+    return decision
 
 
 def decide_scenario(s: Scenario) -> Decision:
@@ -185,7 +194,7 @@ DENY_ALL_IDENTITY = {"Effect": "Deny", "Action": "*", "Resource": "*"}
 
 
 def _insert(items: list[Any], index: int, item: Any) -> list[Any]:
-    return items[: index % (len(items) + 1)] + [item] + items[index % (len(items) + 1) :]
+    return [*items[: index % (len(items) + 1)], item, *items[index % (len(items) + 1) :]]
 
 
 @PROPERTY
@@ -206,7 +215,9 @@ def test_an_explicit_deny_is_never_overturned(
     rng: Any,
 ) -> None:
     key_statements = list(scenario.key_statements) + key_allows
-    identities = [list(p) for p in scenario.identity_statements] + [identity_allows or [DENY_ALL_IDENTITY]]
+    identities = [list(p) for p in scenario.identity_statements] + [
+        identity_allows or [DENY_ALL_IDENTITY]
+    ]
     if deny_in_key_policy:
         key_statements = _insert(key_statements, position, DENY_ALL_KEY)
     else:
@@ -264,7 +275,9 @@ def test_adding_an_allow_never_turns_an_allow_into_a_deny(
     identities = [list(p) for p in scenario.identity_statements]
     grant_allows = scenario.grant_allows
     if where == "key":
-        key_statements = _insert(key_statements, position, data.draw(statements(effect="Allow", key_policy=True)))
+        key_statements = _insert(
+            key_statements, position, data.draw(statements(effect="Allow", key_policy=True))
+        )
     elif where == "identity" and identities:
         index = position % len(identities)
         added = data.draw(statements(effect="Allow", key_policy=False))
@@ -311,9 +324,17 @@ def test_removing_a_deny_never_turns_an_allow_into_a_deny(
 @given(scenarios())
 def test_statement_without_a_matching_principal_changes_nothing(scenario: Scenario) -> None:
     """A key policy statement naming nobody who could call is inert, whatever its effect."""
-    stray = {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::999999999999:user/Nobody"}, "Action": "*", "Resource": "*"}
+    stray = {
+        "Effect": "Deny",
+        "Principal": {"AWS": "arn:aws:iam::999999999999:user/Nobody"},
+        "Action": "*",
+        "Resource": "*",
+    }
     with_stray = decide(
-        scenario.key_statements + [stray], scenario.identity_statements, scenario.request, scenario.grant_allows
+        [*scenario.key_statements, stray],
+        scenario.identity_statements,
+        scenario.request,
+        scenario.grant_allows,
     )
     assert with_stray == decide_scenario(scenario)
 
@@ -336,13 +357,19 @@ KEY_DECISION_REASONS = [
 ]
 
 
-@pytest.mark.parametrize("reason", KEY_DECISION_REASONS)
-def test_the_generator_reaches_every_decision(reason: str) -> None:
-    """The properties above are not vacuous: generated scenarios end in every kind of decision."""
-    found = find(
-        scenarios(),
-        lambda s: decide_scenario(s).reason == reason,
-        # Found is enough: skip shrinking, which would cost seconds per reason.
-        settings=settings(max_examples=3000, deadline=None, database=None, phases=[Phase.generate]),
+def test_the_generator_reaches_every_decision() -> None:
+    """The properties above are not vacuous: generated scenarios end in every kind of decision.
+
+    Derandomized, so the same scenarios are drawn on every run.
+    """
+    seen: set[str] = set()
+
+    @settings(
+        max_examples=400, deadline=None, database=None, derandomize=True, phases=[Phase.generate]
     )
-    assert decide_scenario(found).reason == reason
+    @given(scenarios())
+    def collect(scenario: Scenario) -> None:
+        seen.add(decide_scenario(scenario).reason)
+
+    collect()
+    assert seen == set(KEY_DECISION_REASONS)
