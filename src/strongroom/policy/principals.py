@@ -144,7 +144,7 @@ class PrincipalSet:
 
     def excludes_from_deny(self, principal: Principal) -> bool:
         """As ``NotPrincipal`` of a Deny: whether the caller is exempt (every identity listed)."""
-        return any(self._listed(principal))
+        return all(self._listed(principal))
 
     def excludes_from_allow(self, principal: Principal) -> bool:
         """As ``NotPrincipal`` of an Allow: whether the caller is left out (any identity listed)."""
