@@ -797,3 +797,98 @@ def key_maker(kms: Any) -> Callable[[str, str], dict[str, Any]]:
         return made[spec, usage]
 
     return get
+
+
+# --------------------------------------------------------------------------- IAM identities
+
+# How long a change made with ``strongroom iam`` (another process) may take to
+# reach a server: its credential and identity-policy caches live this long
+# (STRONGROOM_CACHE_TTL_SECONDS, default 2 s), plus slack for a loaded machine.
+CACHE_TTL_S = 2.0
+CACHE_BOUND_S = CACHE_TTL_S + 4.0
+
+
+@dataclass(frozen=True)
+class IamUser:
+    """A user made with ``strongroom iam create-user --with-access-key``."""
+
+    arn: str
+    principal_id: str
+    account_id: str
+    credentials: Credentials
+
+
+def run_strongroom_unchecked(args: list[str], env: Mapping[str, str]) -> CliResult:
+    """Run a ``strongroom`` CLI command and return its outcome, whatever it is."""
+    proc = subprocess.run(
+        [*strongroom_command(), *args],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_S,
+        check=False,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def iam_args(server: Server, command: str, *args: str) -> list[str]:
+    """``iam <command> --data-dir <server's> <args>``."""
+    return ["iam", command, "--data-dir", str(server.data_dir), *args]
+
+
+def create_iam_user(server: Server, account_id: str, name: str | None = None) -> IamUser:
+    """A new user with an access key and no policy at all."""
+    name = name or unique_name("user")
+    args = iam_args(server, "create-user", "--account-id", account_id, "--name", name)
+    data = run_strongroom_json([*args, "--with-access-key", "--json"], server.env)
+    return IamUser(
+        arn=str(data["Arn"]),
+        principal_id=str(data["PrincipalId"]),
+        account_id=account_id,
+        credentials=Credentials(str(data["AccessKeyId"]), str(data["SecretAccessKey"])),
+    )
+
+
+def put_identity_policy(
+    server: Server, arn: str, name: str, document: str | Mapping[str, Any]
+) -> None:
+    """``strongroom iam put-policy``: attach or replace an inline policy."""
+    text = document if isinstance(document, str) else json.dumps(document)
+    run_strongroom(
+        iam_args(server, "put-policy", "--arn", arn, "--name", name, "--document", text),
+        server.env,
+    )
+
+
+def delete_identity_policy(server: Server, arn: str, name: str) -> None:
+    run_strongroom(iam_args(server, "delete-policy", "--arn", arn, "--name", name), server.env)
+
+
+def set_access_key_status(server: Server, access_key_id: str, *, active: bool) -> None:
+    flag = "--active" if active else "--inactive"
+    run_strongroom(
+        iam_args(server, "set-access-key-status", "--access-key-id", access_key_id, flag),
+        server.env,
+    )
+
+
+def policy_json(*statements: Mapping[str, Any], policy_id: str | None = None) -> str:
+    """A policy document (key or identity policy) with these statements."""
+    document: dict[str, Any] = {"Version": "2012-10-17"}
+    if policy_id is not None:
+        document["Id"] = policy_id
+    document["Statement"] = list(statements)
+    return json.dumps(document)
+
+
+Strings = str | list[str]
+
+
+def allow(actions: Strings, resources: Strings = "*", **extra: Any) -> dict[str, Any]:
+    """An identity-policy Allow statement (add ``Principal=...`` for a key policy)."""
+    return {"Effect": "Allow", "Action": actions, "Resource": resources, **extra}
+
+
+def deny(actions: Strings, resources: Strings = "*", **extra: Any) -> dict[str, Any]:
+    """An identity-policy Deny statement (add ``Principal=...`` for a key policy)."""
+    return {"Effect": "Deny", "Action": actions, "Resource": resources, **extra}

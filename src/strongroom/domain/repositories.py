@@ -18,6 +18,7 @@ from strongroom.domain.grants import Grant
 from strongroom.domain.identities import AccessKey, Account, IdentityPolicy, Principal
 from strongroom.domain.keys import KeyRecord, KeyVersion
 from strongroom.domain.leases import Lease
+from strongroom.domain.sessions import Session
 from strongroom.domain.tags import Tag
 
 
@@ -162,8 +163,19 @@ class GrantRepository(Protocol):
     def delete(self, grant_id: str) -> bool: ...
 
 
+class SessionRepository(Protocol):
+    def insert(self, session: Session) -> None:
+        """Raises Conflict if the access key id exists."""
+
+    def get(self, access_key_id: str) -> Session | None: ...
+
+    def delete_expired(self, now: float) -> int:
+        """Remove sessions that expired before ``now``; how many were removed."""
+
+
 class UnitOfWork(Protocol):
     keys: KeyRepository
+    sessions: SessionRepository
     grants: GrantRepository
     leases: LeaseRepository
     aliases: AliasRepository

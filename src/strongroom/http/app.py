@@ -9,6 +9,8 @@ and status; anything else is logged and answered as ``KMSInternalException``.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import logging
 import os
@@ -18,9 +20,10 @@ from typing import Any
 
 import orjson
 
-from strongroom.auth.credentials import CredentialResolver
+from strongroom.auth.credentials import CredentialResolver, ResolvedCredential
 from strongroom.auth.sigv4 import SigV4Verifier, parse_authorization
 from strongroom.clock import Clock
+from strongroom.http import sts as sts_protocol
 from strongroom.http.admin import AdminOperations
 from strongroom.http.codec import RequestDecoder, encode_value
 from strongroom.http.shapes import ServiceModel
@@ -28,6 +31,7 @@ from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
 from strongroom.service.errors import (
     AccessDeniedException,
+    ExpiredTokenException,
     InvalidSignatureException,
     KMSError,
     KMSInternalException,
@@ -49,6 +53,7 @@ log = logging.getLogger("strongroom.http")
 HEALTH_PATH = "/_strongroom/health"
 ADMIN_PREFIX = b"StrongroomAdmin."
 _CONTENT_TYPE = (b"content-type", b"application/x-amz-json-1.1")
+_XML = (b"content-type", b"text/xml")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 
 
@@ -153,6 +158,9 @@ class KmsApp:
                     f"Request body must not exceed {self._max_body_bytes} bytes."
                 ) from None
             headers: list[tuple[bytes, bytes]] = scope["headers"]
+            if _is_sts(headers):
+                await self._sts(scope, headers, body, send, request_id)
+                return
             caller = await self._authenticate(scope, headers, body, request_id)
             set_current_request(
                 RequestInfo(
@@ -185,6 +193,39 @@ class KmsApp:
                 send, 500, _error_body(KMSInternalException.code, "Internal error."), request_id
             )
 
+    def _check_session(
+        self, credential: ResolvedCredential, headers: list[tuple[bytes, bytes]]
+    ) -> None:
+        """Temporary credentials: the session token must match, and the session be current."""
+        token = _header(headers, b"x-amz-security-token")
+        assert credential.token_sha256 is not None and credential.expires_at is not None
+        if token is None or not hmac.compare_digest(
+            hashlib.sha256(token).digest(), credential.token_sha256
+        ):
+            raise UnrecognizedClientException(
+                "The security token included in the request is invalid."
+            )
+        # Sessions expire on the service clock (which tests can move), like everything
+        # else with a lifetime; only signature skew is judged on real time.
+        if self._ctx.clock.now() >= credential.expires_at:
+            raise ExpiredTokenException("The security token included in the request is expired")
+
+    async def _sts(
+        self,
+        scope: Scope,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        send: Send,
+        request_id: str,
+    ) -> None:
+        try:
+            caller = await self._authenticate(scope, headers, body, request_id, service="sts")
+            payload = await sts_protocol.handle(self._ctx, caller, body, request_id)
+            status = 200
+        except KMSError as e:
+            status, payload = sts_protocol.error_document(e, request_id)
+        await _respond(send, status, payload, request_id, content_type=_XML)
+
     async def _admin_call(
         self, target: bytes, body: bytes, caller: Caller, send: Send, request_id: str
     ) -> None:
@@ -201,17 +242,28 @@ class KmsApp:
         await _respond(send, 200, orjson.dumps(result), request_id)
 
     async def _authenticate(
-        self, scope: Scope, headers: list[tuple[bytes, bytes]], body: bytes, request_id: str
+        self,
+        scope: Scope,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        request_id: str,
+        service: str = "kms",
     ) -> Caller:
         auth = parse_authorization(headers)
-        if auth.service != "kms":
+        if auth.service != service:
             raise InvalidSignatureException(
-                "Credential should be scoped to correct service: 'kms'. "
+                f"Credential should be scoped to correct service: '{service}'. "
             )
         if _REGION.fullmatch(auth.region) is None:
             raise InvalidSignatureException("Credential should be scoped to a valid region. ")
         credential = await self._credentials.resolve(auth.access_key_id)
         if credential is None:
+            raise UnrecognizedClientException(
+                "The security token included in the request is invalid."
+            )
+        if credential.token_sha256 is not None:
+            self._check_session(credential, headers)
+        elif _header(headers, b"x-amz-security-token") is not None:
             raise UnrecognizedClientException(
                 "The security token included in the request is invalid."
             )
@@ -258,13 +310,25 @@ class _RequestIds:
         return f"{self._prefix}{next(self._counter) & 0xFFFFFFFFFFFF:012x}"
 
 
+def _is_sts(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the request is signed for STS (its credential scope names the service)."""
+    value = _header(headers, b"authorization")
+    return value is not None and b"/sts/aws4_request" in value
+
+
 def _error_body(code: str, message: str) -> bytes:
     return orjson.dumps({"__type": code, "message": message})
 
 
-async def _respond(send: Send, status: int, body: bytes, request_id: str) -> None:
+async def _respond(
+    send: Send,
+    status: int,
+    body: bytes,
+    request_id: str,
+    content_type: tuple[bytes, bytes] = _CONTENT_TYPE,
+) -> None:
     headers = [
-        _CONTENT_TYPE,
+        content_type,
         (b"content-length", b"%d" % len(body)),
         (b"x-amzn-requestid", request_id.encode()),
     ]

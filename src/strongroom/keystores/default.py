@@ -7,7 +7,13 @@ import secrets
 from strongroom.crypto.asymmetric import generate_private_key
 from strongroom.crypto.blob import MATERIAL_LENGTH
 from strongroom.crypto.hmac_keys import HMAC_SPECS, generate_hmac_key
-from strongroom.crypto.wrapping import NONCE_LENGTH, RootKey, UnwrapError, material_aad
+from strongroom.crypto.wrapping import (
+    NONCE_LENGTH,
+    RootKey,
+    UnwrapError,
+    access_key_aad,
+    material_aad,
+)
 
 
 class MaterialUnwrapError(Exception):
@@ -33,6 +39,12 @@ class DefaultKeyStore:
     def wrap(self, key_arn: str, version_id: bytes, key_spec: str, material: bytes) -> bytes:
         aad = material_aad(key_arn, version_id, key_spec)
         return self._root_key.wrap(material, aad, nonce=secrets.token_bytes(NONCE_LENGTH))
+
+    def wrap_access_secret(self, access_key_id: str, secret: bytes) -> bytes:
+        """A secret access key wrapped for storage, bound to its access key id."""
+        return self._root_key.wrap(
+            secret, access_key_aad(access_key_id), nonce=secrets.token_bytes(NONCE_LENGTH)
+        )
 
     def unwrap(self, key_arn: str, version_id: bytes, key_spec: str, wrapped: bytes) -> bytes:
         try:

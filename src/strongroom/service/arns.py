@@ -13,3 +13,7 @@ def alias_arn(region: str, account_id: str, alias_name: str) -> str:
 
 def account_root_arn(account_id: str) -> str:
     return f"arn:aws:iam::{account_id}:root"
+
+
+def assumed_role_arn(account_id: str, role_name: str, session_name: str) -> str:
+    return f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{session_name}"

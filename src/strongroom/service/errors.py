@@ -33,7 +33,7 @@ HTTP status. The http layer maps exceptions by MRO; anything that is not a
     │   ├── AccessDeniedException
     │   ├── ThrottlingException
     │   └── authentication: MissingAuthenticationTokenException,
-    │       UnrecognizedClientException, InvalidSignatureException,
+    │       UnrecognizedClientException, InvalidSignatureException, ExpiredTokenException,
     │       IncompleteSignatureException
     └── ServerError (5xx, retried by the SDKs)
         ├── KMSInternalException
@@ -217,3 +217,7 @@ class KMSInvalidMacException(ClientError):
 
 class InvalidGrantIdException(ClientError):
     code = "InvalidGrantIdException"
+
+
+class ExpiredTokenException(ClientError):
+    code = "ExpiredTokenException"

@@ -25,10 +25,21 @@ from strongroom.service.policy_documents import check_identity_policy
 _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _SECRET_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"  # noqa: S105
 ADMIN_USER = "admin"
+# Access key ids of temporary (AssumeRole) credentials start with ASIA, as in AWS.
+SESSION_KEY_PREFIX = "ASIA"
 
 
 def _random(alphabet: str, length: int) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def new_access_key_id(prefix: str = "AKIA") -> str:
+    """An access key id: AKIA for long-term keys, ASIA for temporary ones, as in AWS."""
+    return prefix + _random(_BASE32, 16)
+
+
+def new_secret_access_key() -> str:
+    return _random(_SECRET_ALPHABET, 40)
 
 
 def new_account_id() -> str:
@@ -78,8 +89,8 @@ def _new_principal(
 
 
 def _new_access_key(root_key: RootKey, principal_id: str, now: float) -> tuple[AccessKey, str]:
-    access_key_id = "AKIA" + _random(_BASE32, 16)
-    secret = _random(_SECRET_ALPHABET, 40)
+    access_key_id = new_access_key_id()
+    secret = new_secret_access_key()
     wrapped = root_key.wrap(
         secret.encode(), access_key_aad(access_key_id), nonce=secrets.token_bytes(NONCE_LENGTH)
     )

@@ -192,6 +192,20 @@ grants = Table(
     Index("ix_grants_retiring_principal", "retiring_principal"),
 )
 
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("access_key_id", IdText, nullable=False),
+    Column("role_principal_id", IdText, nullable=False),
+    Column("session_name", IdText, nullable=False),
+    Column("wrapped_secret", LargeBinary, nullable=False),
+    Column("token_sha256", LargeBinary, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("expires_at", Double, nullable=False),
+    PrimaryKeyConstraint("access_key_id", name="pk_sessions"),
+    Index("ix_sessions_expires_at", "expires_at"),
+)
+
 leases = Table(
     "leases",
     metadata,

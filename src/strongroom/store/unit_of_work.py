@@ -11,6 +11,7 @@ from strongroom.domain.repositories import (
     KeyRepository,
     LeaseRepository,
     MetaRepository,
+    SessionRepository,
     TagRepository,
 )
 from strongroom.store.aliases import SqlAliasRepository
@@ -19,6 +20,7 @@ from strongroom.store.identities import SqlIdentityRepository
 from strongroom.store.keys import SqlKeyRepository
 from strongroom.store.leases import SqlLeaseRepository
 from strongroom.store.meta import SqlMetaRepository
+from strongroom.store.sessions import SqlSessionRepository
 from strongroom.store.tags import SqlTagRepository
 
 
@@ -34,6 +36,7 @@ class SqlUnitOfWork:
     # Declared with the protocol types: the protocol's attributes are mutable,
     # so its implementation must declare exactly those types.
     keys: KeyRepository
+    sessions: SessionRepository
     grants: GrantRepository
     leases: LeaseRepository
     aliases: AliasRepository
@@ -44,6 +47,7 @@ class SqlUnitOfWork:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.keys = SqlKeyRepository(connection)
+        self.sessions = SqlSessionRepository(connection)
         self.grants = SqlGrantRepository(connection)
         self.leases = SqlLeaseRepository(connection)
         self.aliases = SqlAliasRepository(connection)
