@@ -196,7 +196,7 @@ async def _open(
     operation: str,
     ciphertext: bytes,
     context: Mapping[str, str] | None,
-    named_key: str | None,
+    named: CachedKey | None,
     algorithm: str | None,
     action: str,
 ) -> _Opened:
@@ -216,15 +216,8 @@ async def _open(
     record = key.record
     if record.region != caller.region:
         raise InvalidCiphertextException
-    if named_key is not None:
-        named = await cached_key(
-            ctx,
-            caller,
-            named_key,
-            operation,
-            action=action,
-            conditions=lambda: encryption_conditions(context, algorithm),
-        )
+    if named is not None:
+        # The caller named a key (already resolved and authorized): it must be the blob's.
         if named.record.key_id != record.key_id:
             raise IncorrectKeyException
     else:
@@ -291,23 +284,10 @@ class DecryptResult:
 
 async def decrypt(ctx: ServiceContext, caller: Caller, req: DecryptRequest) -> DecryptResult:
     _reject_recipient(req.recipient)
-    if _require_ciphertext(req.ciphertext_blob, req.dry_run, req.dry_run_modifiers, req.key_id):
-        assert req.key_id is not None
-        key = await cached_key(
-            ctx,
-            caller,
-            req.key_id,
-            "Decrypt",
-            conditions=lambda: encryption_conditions(
-                req.encryption_context, req.encryption_algorithm
-            ),
-        )
-        if key.private_key is not None:
-            _check_asymmetric_use(key, "Decrypt", req.encryption_algorithm, req.encryption_context)
-        else:
-            check_symmetric_use(key.record, "Decrypt", req.encryption_algorithm)
-        raise DryRunOperationException
-    assert req.ciphertext_blob is not None
+    authorization_only = _require_ciphertext(
+        req.ciphertext_blob, req.dry_run, req.dry_run_modifiers, req.key_id
+    )
+    named = None
     if req.key_id is not None:
         named = await cached_key(
             ctx,
@@ -318,22 +298,30 @@ async def decrypt(ctx: ServiceContext, caller: Caller, req: DecryptRequest) -> D
                 req.encryption_context, req.encryption_algorithm
             ),
         )
-        if named.private_key is not None:
-            # Asymmetric ciphertext is raw RSA output: the key and algorithm come from the request.
-            algorithm = _check_asymmetric_use(
-                named, "Decrypt", req.encryption_algorithm, req.encryption_context
-            )
-            plaintext = _asymmetric_decrypt(named, algorithm, req.ciphertext_blob)
-            if req.dry_run:
-                raise DryRunOperationException
-            return DecryptResult(named.record.arn, plaintext, algorithm)
+    if named is not None and named.private_key is not None:
+        # Asymmetric ciphertext is raw RSA output: the key and algorithm come from the request.
+        algorithm = _check_asymmetric_use(
+            named, "Decrypt", req.encryption_algorithm, req.encryption_context
+        )
+        if authorization_only:
+            raise DryRunOperationException
+        assert req.ciphertext_blob is not None
+        plaintext = _asymmetric_decrypt(named, algorithm, req.ciphertext_blob)
+        if req.dry_run:
+            raise DryRunOperationException
+        return DecryptResult(named.record.arn, plaintext, algorithm)
+    if authorization_only:
+        assert named is not None
+        check_symmetric_use(named.record, "Decrypt", req.encryption_algorithm)
+        raise DryRunOperationException
+    assert req.ciphertext_blob is not None
     opened = await _open(
         ctx,
         caller,
         "Decrypt",
         req.ciphertext_blob,
         req.encryption_context,
-        req.key_id,
+        named,
         req.encryption_algorithm,
         "Decrypt",
     )
@@ -431,7 +419,7 @@ async def re_encrypt(ctx: ServiceContext, caller: Caller, req: ReEncryptRequest)
             "ReEncrypt",
             req.ciphertext_blob,
             req.source_encryption_context,
-            req.source_key_id,
+            source,
             req.source_encryption_algorithm,
             "ReEncryptFrom",
         )
