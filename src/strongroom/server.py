@@ -90,14 +90,22 @@ def build_app(settings: Settings) -> KmsApp:
         await scheduler.stop()
         store.close()
 
+    credentials = CredentialResolver(store, root_key, ttl=settings.cache_ttl_seconds)
+    admin = AdminOperations(
+        ctx=ctx,
+        root_key=root_key,
+        clock=clock,
+        test_clock=test_clock,
+        forget_access_key=credentials.forget,
+    )
     return KmsApp(
         ctx=ctx,
         model=ServiceModel(),
         verifier=SigV4Verifier(max_skew_seconds=settings.max_clock_skew_seconds),
-        credentials=CredentialResolver(store, root_key, ttl=settings.cache_ttl_seconds),
+        credentials=credentials,
         wall_clock=SystemClock(),
         max_body_bytes=settings.max_body_bytes,
-        admin=AdminOperations(test_clock=test_clock),
+        admin=admin,
         on_startup=startup,
         on_shutdown=shutdown,
     )

@@ -536,10 +536,18 @@ def test_the_grantee_cannot_retire_a_grant_without_retire_grant(
 
 
 @pytest.mark.parametrize("by", ["token", "ids"])
+@pytest.mark.parametrize("retiring", [True, False], ids=["retiring-principal", "no-retiring"])
 def test_an_unrelated_user_cannot_retire_a_grant(
-    kms: Any, key: dict[str, Any], grantee: Actor, retiree: Actor, stranger: Actor, by: str
+    kms: Any,
+    key: dict[str, Any],
+    grantee: Actor,
+    retiree: Actor,
+    stranger: Actor,
+    by: str,
+    retiring: bool,
 ) -> None:
-    created = create_grant(kms, key, grantee.arn, RetiringPrincipal=retiree.arn)
+    extra = {"RetiringPrincipal": retiree.arn} if retiring else {}
+    created = create_grant(kms, key, grantee.arn, **extra)
 
     with expect_error("AccessDeniedException"):
         if by == "token":

@@ -38,6 +38,10 @@ class CredentialResolver:
             return credential
         return await self._cache.get(access_key_id)
 
+    def forget(self, access_key_id: str) -> None:
+        """Drop this node's cached copy (after the key was deactivated here)."""
+        self._cache.invalidate(access_key_id)
+
     def _load(self, access_key_id: str) -> ResolvedCredential | None:
         if access_key_id.startswith(SESSION_KEY_PREFIX):
             return self._load_session(access_key_id)

@@ -246,7 +246,16 @@ class Authorizer:
         conditions: Conditions | None = None,
     ) -> None:
         """Raise AccessDeniedException unless the caller's identity policies allow the action."""
-        action = f"kms:{operation}"
+        await self.check_identity(caller, f"kms:{operation}", resource, conditions)
+
+    async def check_identity(
+        self,
+        caller: Caller,
+        action: str,
+        resource: str,
+        conditions: Conditions | None = None,
+    ) -> None:
+        """Identity policies alone decide ``action`` (e.g. ``iam:CreateUser``) on ``resource``."""
         identity = await self._identity(caller)
         request = Request(
             action, resource, self.principal_of(caller), self._context(caller, None, conditions)

@@ -389,9 +389,11 @@ async def retire_grant(ctx: ServiceContext, caller: Caller, req: RetireGrantRequ
     # Who may retire: the retiring principal, a grantee the grant allows to,
     # or the issuing account's principals that the key's policies allow.
     principal = ctx.authorizer.principal_of(caller)
-    may_retire = grant.retiring_principal in (principal.arn, principal.role_arn) or grant_allows(
-        grant, principal, "RetireGrant", None
-    )
+    # (A user's role_arn is None: a grant without a retiring principal must not match it.)
+    retiring = grant.retiring_principal
+    may_retire = (
+        retiring is not None and retiring in (principal.arn, principal.role_arn)
+    ) or grant_allows(grant, principal, "RetireGrant", None)
     if not may_retire:
         cached = await ctx.keys.get(grant.key_id)
         if cached is None or caller.account_id != grant.issuing_account:

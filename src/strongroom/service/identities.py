@@ -179,10 +179,17 @@ def set_access_key_status(store: Store, access_key_id: str, active: bool) -> Non
         raise NotFoundException(f"Access key {access_key_id} does not exist") from None
 
 
-def put_identity_policy(store: Store, principal_arn: str, name: str, document: str) -> None:
+def access_key_owner(store: Store, access_key_id: str) -> Principal | None:
+    """The user an access key belongs to, or None."""
+    with store.unit_of_work(write=False) as uow:
+        key = uow.identities.get_access_key(access_key_id)
+        return None if key is None else uow.identities.get_principal(key.principal_id)
+
+
+def put_identity_policy(store: Store, principal_arn: str, name: str, document: str) -> str:
     """Attach or replace an inline policy.
 
-    Raises MalformedPolicyDocumentException or NotFoundException.
+    Returns the principal id. Raises MalformedPolicyDocumentException or NotFoundException.
     """
     check_identity_policy(document, resource_policy=False)
     if _NAME.fullmatch(name) is None:
@@ -190,13 +197,16 @@ def put_identity_policy(store: Store, principal_arn: str, name: str, document: s
     with store.unit_of_work() as uow:
         principal = _principal_by_arn(uow, principal_arn)
         uow.identities.put_policy(IdentityPolicy(principal.principal_id, name, document))
+    return principal.principal_id
 
 
-def delete_identity_policy(store: Store, principal_arn: str, name: str) -> None:
+def delete_identity_policy(store: Store, principal_arn: str, name: str) -> str:
+    """Detach an inline policy; returns the principal id. Raises NotFoundException."""
     with store.unit_of_work() as uow:
         principal = _principal_by_arn(uow, principal_arn)
         if not uow.identities.delete_policy(principal.principal_id, name):
             raise NotFoundException(f"{principal_arn} has no policy named {name}")
+    return principal.principal_id
 
 
 def describe_account(store: Store, account_id: str) -> list[dict[str, object]]:
