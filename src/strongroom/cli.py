@@ -34,6 +34,7 @@ from strongroom.service.identities import (
     delete_identity_policy,
     describe_account,
     put_identity_policy,
+    register_service,
     set_access_key_status,
 )
 from strongroom.settings import Settings, SettingsError, load_settings
@@ -528,3 +529,24 @@ def iam_list(data_dir: Path | None, account_id: str, as_json: bool) -> None:
         keys = ", ".join(f"{k['AccessKeyId']} ({k['Status']})" for k in p["AccessKeys"])  # type: ignore[attr-defined]
         policies = ", ".join(p["Policies"])  # type: ignore[arg-type]
         click.echo(f"{p['Arn']}\n  access keys: {keys or '-'}\n  policies: {policies or '-'}")
+
+
+@main.group()
+def service() -> None:
+    """Register applications that call KMS on behalf of their users (kms:ViaService)."""
+
+
+@service.command("register")
+@data_dir_option
+@click.option("--name", required=True, help="Service name, e.g. s3 (ViaService s3.<region>...).")
+@click.option("--json", "as_json", is_flag=True)
+def service_register(data_dir: Path | None, name: str, as_json: bool) -> None:
+    """Register a service and print its access key (shown only once)."""
+    with _runtime(data_dir) as (store, root_key):
+        creds = register_service(store, root_key, SystemClock(), name)
+    out = {
+        "Arn": creds.principal_arn,
+        "AccessKeyId": creds.access_key_id,
+        "SecretAccessKey": creds.secret_access_key,
+    }
+    click.echo(json.dumps(out) if as_json else "\n".join(f"{k}: {v}" for k, v in out.items()))

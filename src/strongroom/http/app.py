@@ -23,6 +23,7 @@ import orjson
 from strongroom.auth.credentials import CredentialResolver, ResolvedCredential
 from strongroom.auth.sigv4 import SigV4Verifier, parse_authorization
 from strongroom.clock import Clock
+from strongroom.domain.identities import Principal as Identity
 from strongroom.http import sts as sts_protocol
 from strongroom.http.admin import AdminOperations
 from strongroom.http.codec import RequestDecoder, encode_value
@@ -40,6 +41,7 @@ from strongroom.service.errors import (
     UnrecognizedClientException,
     ValidationException,
 )
+from strongroom.service.key_cache import TtlCache
 from strongroom.service.operations import OPERATIONS, Operation
 from strongroom.service.request_info import RequestInfo, set_current_request
 
@@ -52,6 +54,7 @@ log = logging.getLogger("strongroom.http")
 
 HEALTH_PATH = "/_strongroom/health"
 ADMIN_PREFIX = b"StrongroomAdmin."
+ON_BEHALF_OF = b"x-strongroom-on-behalf-of"
 _CONTENT_TYPE = (b"content-type", b"application/x-amz-json-1.1")
 _XML = (b"content-type", b"text/xml")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
@@ -116,6 +119,9 @@ class KmsApp:
         self._on_startup = on_startup
         self._on_shutdown = on_shutdown
         self._request_ids = _RequestIds()
+        self._principals: TtlCache[Identity] = TtlCache(
+            self._load_principal, ttl=ctx.cache_ttl_seconds
+        )
         self._callers: dict[tuple[str, str], Caller] = {}
         known = model.operation_names()
         self._operations: dict[str, tuple[Operation, RequestDecoder]] = {
@@ -192,6 +198,42 @@ class KmsApp:
             await _respond(
                 send, 500, _error_body(KMSInternalException.code, "Internal error."), request_id
             )
+
+    async def _on_behalf_of(
+        self,
+        region: str,
+        signed_headers: tuple[str, ...],
+        headers: list[tuple[bytes, bytes]],
+        credential: ResolvedCredential,
+    ) -> Caller:
+        """A registered service acting for one of its users: authorize as that user, with
+        kms:ViaService. The header naming the user must be signed, so it cannot be swapped."""
+        named = _header(headers, ON_BEHALF_OF)
+        if named is None or ON_BEHALF_OF.decode() not in signed_headers:
+            raise AccessDeniedException(
+                "A service must name the principal it acts for in the signed "
+                "X-Strongroom-On-Behalf-Of header."
+            )
+        arn = named.decode("latin-1")
+        hit, target = self._principals.fresh(arn)
+        if not hit:
+            target = await self._principals.get(arn)
+        if target is None or target.kind not in ("user", "role"):
+            raise AccessDeniedException(
+                f"Service {credential.principal.name} cannot act for {arn}: no such principal."
+            )
+        return Caller(
+            account_id=target.account_id,
+            principal_arn=target.arn,
+            principal_id=target.principal_id,
+            access_key_id=credential.access_key_id,
+            region=region,
+            via_service=credential.principal.name,
+        )
+
+    def _load_principal(self, arn: str) -> Identity | None:
+        with self._ctx.store.unit_of_work(write=False) as uow:
+            return uow.identities.get_principal_by_arn(arn)
 
     def _check_session(
         self, credential: ResolvedCredential, headers: list[tuple[bytes, bytes]]
@@ -278,6 +320,8 @@ class KmsApp:
             body=body,
             now=self._wall_clock.now(),
         )
+        if credential.principal.kind == "service":
+            return await self._on_behalf_of(auth.region, auth.signed_headers, headers, credential)
         caller_key = (credential.access_key_id, auth.region)
         caller = self._callers.get(caller_key)
         if caller is None or caller.principal_arn != credential.principal.arn:

@@ -181,6 +181,8 @@ class Authorizer:
         }
         if info.source_ip:
             context["aws:sourceip"] = [info.source_ip]
+        if caller.via_service is not None:
+            context["kms:viaservice"] = [f"{caller.via_service}.{caller.region}.amazonaws.com"]
         if record is not None:
             context["kms:keyspec"] = [record.key_spec]
             context["kms:customermasterkeyspec"] = [record.key_spec]

@@ -19,3 +19,5 @@ class Caller:
     access_key_id: str
     # From the SigV4 credential scope: every key and alias lives in one region.
     region: str
+    # Set when a registered service calls on this principal's behalf (kms:ViaService).
+    via_service: str | None = None

@@ -28,6 +28,7 @@ class ServiceContext:
         cache_ttl_seconds: float,
     ) -> None:
         self.store = store
+        self.cache_ttl_seconds = cache_ttl_seconds
         self.keystore = keystore
         self.clock = clock
         self.keys: TtlCache[CachedKey] = TtlCache(self._load_key, ttl=cache_ttl_seconds)

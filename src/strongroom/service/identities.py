@@ -227,3 +227,39 @@ def describe_account(store: Store, account_id: str) -> list[dict[str, object]]:
             }
             for p in uow.identities.list_principals(account_id)
         ]
+
+
+# Registered services (applications that call KMS on behalf of their users, as
+# AWS services do) live in this reserved account, which holds no keys.
+SERVICES_ACCOUNT = "000000000000"
+_SERVICE_NAME = re.compile(r"[a-z][a-z0-9-]{1,62}")
+
+
+def register_service(store: Store, root_key: RootKey, clock: Clock, name: str) -> IssuedCredentials:
+    """Register an application as the service ``name`` and issue its access key.
+
+    Its requests must name the principal they act for (X-Strongroom-On-Behalf-Of);
+    they are then authorized as that principal with kms:ViaService set to
+    ``<name>.<region>.amazonaws.com``.
+    """
+    if _SERVICE_NAME.fullmatch(name) is None:
+        raise ValidationException("A service name is 2-63 of [a-z0-9-], starting with a letter.")
+    now = clock.now()
+    principal = Principal(
+        principal_id="AIDA" + _random(_BASE32, 17),
+        account_id=SERVICES_ACCOUNT,
+        name=name,
+        kind="service",
+        arn=f"arn:aws:iam::{SERVICES_ACCOUNT}:user/service/{name}",
+        created_at=now,
+    )
+    access_key, secret = _new_access_key(root_key, principal.principal_id, now)
+    with store.unit_of_work() as uow:
+        if uow.identities.get_account(SERVICES_ACCOUNT) is None:
+            uow.identities.insert_account(Account(SERVICES_ACCOUNT, now))
+        try:
+            uow.identities.insert_principal(principal)
+        except Conflict:
+            raise AlreadyExistsException(f"Service {name} is already registered") from None
+        uow.identities.insert_access_key(access_key)
+    return IssuedCredentials(SERVICES_ACCOUNT, principal.arn, access_key.access_key_id, secret)

@@ -13,6 +13,7 @@ from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
 from strongroom.service.errors import InvalidKeyUsageException, NotFoundException
 from strongroom.service.key_cache import CachedKey
+from strongroom.service.managed_keys import ensure_managed_key, service_of
 from strongroom.service.states import check_state
 
 
@@ -71,6 +72,15 @@ async def _resolve(
         hit, target = ctx.aliases.fresh(qualified)
         if not hit:
             target = await ctx.aliases.get(qualified)
+        if target is None and ref.account_id == caller.account_id and service_of(ref.name):
+            # A predefined alias/aws/<service>: its AWS managed key is made on first use.
+            now = ctx.clock.now()
+            target = await ctx.run(
+                lambda: ensure_managed_key(
+                    ctx.store, ctx.keystore, caller.account_id, caller.region, ref.name, now
+                )
+            )
+            ctx.aliases.invalidate(qualified)
         if target is None:
             raise NotFoundException(
                 f"Alias {alias_arn(caller.region, ref.account_id, ref.name)} is not found."

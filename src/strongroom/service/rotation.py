@@ -149,7 +149,9 @@ async def get_key_rotation_status(
 ) -> GetKeyRotationStatusResult:
     key = await cached_key(ctx, caller, req.key_id, "GetKeyRotationStatus", allow_alias=False)
     record = key.record
-    check_rotatable(record)
+    if record.key_manager != "AWS":
+        # AWS managed keys rotate yearly, always; for the others, the usual checks.
+        check_rotatable(record)
     # A key pending deletion reports rotation off; cancelling restores the setting.
     enabled = record.rotation_enabled and record.state is not KeyState.PENDING_DELETION
     if not enabled:
