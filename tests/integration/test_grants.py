@@ -114,8 +114,10 @@ def is_allowed(call: Callable[[], object]) -> bool:
     return True
 
 
-def can_encrypt(actor: Actor, key: dict[str, Any], context: dict[str, str] | None = None) -> bool:
-    return is_allowed(lambda: encrypt(actor.kms, key, context))
+def can_encrypt(
+    actor: Actor, key: dict[str, Any], context: dict[str, str] | None = None, **kwargs: Any
+) -> bool:
+    return is_allowed(lambda: encrypt(actor.kms, key, context, **kwargs))
 
 
 def grants_of(kms: Any, key: dict[str, Any], **filters: Any) -> list[dict[str, Any]]:
@@ -169,9 +171,12 @@ def test_a_grant_lets_the_grantee_encrypt_and_decrypt_at_once(
     assert response["KeyId"] == key["Arn"]
 
 
-def test_the_grantee_may_pass_the_grant_token_in_grant_tokens(
+def test_the_grant_token_in_grant_tokens_makes_the_new_grant_usable_at_once(
     kms: Any, key: dict[str, Any], grantee: Actor
 ) -> None:
+    # The denial first: a server worker that has just looked at the key's grants
+    # must still honour the token of a grant made since (kms-semantics §5.2).
+    assert not can_encrypt(grantee, key)
     token = create_grant(kms, key, grantee.arn, ENCRYPT_DECRYPT)["GrantToken"]
 
     blob = encrypt(grantee.kms, key, GrantTokens=[token])
@@ -728,15 +733,17 @@ def test_dry_run_reports_the_real_error_of_a_call_that_would_fail(
 def test_a_grant_to_another_accounts_principal_lets_it_use_the_key_by_arn(
     kms: Any, key: dict[str, Any], other_account: Account, other_kms: Any
 ) -> None:
-    def other_encrypt() -> bytes:
-        blob: bytes = other_kms.encrypt(KeyId=key["Arn"], Plaintext=PLAINTEXT)["CiphertextBlob"]
+    def other_encrypt(tokens: list[str]) -> bytes:
+        response = other_kms.encrypt(KeyId=key["Arn"], Plaintext=PLAINTEXT, GrantTokens=tokens)
+        blob: bytes = response["CiphertextBlob"]
         return blob
 
-    assert not is_allowed(other_encrypt)
+    assert not is_allowed(lambda: other_encrypt([]))
     created = create_grant(kms, key, other_account.arn, ENCRYPT_DECRYPT)
+    tokens = [created["GrantToken"]]
 
-    blob = other_encrypt()
-    response = other_kms.decrypt(CiphertextBlob=blob, KeyId=key["Arn"])
+    blob = other_encrypt(tokens)
+    response = other_kms.decrypt(CiphertextBlob=blob, KeyId=key["Arn"], GrantTokens=tokens)
     assert response["Plaintext"] == PLAINTEXT
     assert response["KeyId"] == key["Arn"]
     [entry] = grants_of(kms, key)
@@ -750,12 +757,12 @@ def test_a_grant_to_another_accounts_principal_lets_it_use_the_key_by_arn(
 def test_a_grantee_with_create_grant_can_grant_to_someone_else(
     kms: Any, key: dict[str, Any], grantee: Actor, stranger: Actor, account: Account
 ) -> None:
-    create_grant(kms, key, grantee.arn, ["Encrypt", "CreateGrant"])
+    token = create_grant(kms, key, grantee.arn, ["Encrypt", "CreateGrant"])["GrantToken"]
     assert not can_encrypt(stranger, key)
 
-    delegated = create_grant(grantee.kms, key, stranger.arn, ["Encrypt"])
+    delegated = create_grant(grantee.kms, key, stranger.arn, ["Encrypt"], GrantTokens=[token])
 
-    assert can_encrypt(stranger, key)
+    assert can_encrypt(stranger, key, GrantTokens=[delegated["GrantToken"]])
     [entry] = grants_of(kms, key, GrantId=delegated["GrantId"])
     assert entry["GranteePrincipal"] == stranger.arn
     assert entry["IssuingAccount"] == account.root_arn()
@@ -775,12 +782,22 @@ def test_a_constrained_grantee_can_delegate_with_an_equally_strict_constraint(
     kms: Any, key: dict[str, Any], grantee: Actor, stranger: Actor
 ) -> None:
     constraints = {"EncryptionContextSubset": FINANCE}
-    create_grant(kms, key, grantee.arn, ["Encrypt", "CreateGrant"], Constraints=constraints)
+    created = create_grant(
+        kms, key, grantee.arn, ["Encrypt", "CreateGrant"], Constraints=constraints
+    )
 
-    create_grant(grantee.kms, key, stranger.arn, ["Encrypt"], Constraints=constraints)
+    delegated = create_grant(
+        grantee.kms,
+        key,
+        stranger.arn,
+        ["Encrypt"],
+        Constraints=constraints,
+        GrantTokens=[created["GrantToken"]],
+    )
 
-    assert can_encrypt(stranger, key, FINANCE)
-    assert not can_encrypt(stranger, key)
+    tokens = [delegated["GrantToken"]]
+    assert can_encrypt(stranger, key, FINANCE, GrantTokens=tokens)
+    assert not can_encrypt(stranger, key, GrantTokens=tokens)
 
 
 def test_a_constrained_grantee_cannot_delegate_without_the_constraint(

@@ -86,7 +86,7 @@ async def handle(ctx: ServiceContext, caller: Caller, body: bytes, request_id: s
         session_name = _param(params, "RoleSessionName")
         if role_arn is None or session_name is None:
             raise ValidationException("RoleArn and RoleSessionName are required.")
-        if _param(params, "Policy") is not None or _param(params, "PolicyArns.member.1"):
+        if _param(params, "Policy") is not None or any(p.startswith("PolicyArns.") for p in params):
             raise ValidationException("Session policies are not supported by this server.")
         duration_text = _param(params, "DurationSeconds")
         try:

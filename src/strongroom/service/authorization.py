@@ -14,6 +14,7 @@ until either side changes: the hot path then costs one dictionary lookup.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -83,7 +84,9 @@ def grant_allows(
         return False
     if operation not in grant.operations:
         return False
-    if operation in ("DescribeKey", "RetireGrant"):
+    # Context constraints do not apply to these; for CreateGrant the new grant's
+    # constraints are compared with this one's by the operation itself.
+    if operation in ("DescribeKey", "RetireGrant", "CreateGrant"):
         return True
     request = context or {}
     if grant.context_equals is not None:
@@ -200,8 +203,14 @@ class Authorizer:
         operation: str,
         record: KeyRecord,
         conditions: Conditions | None = None,
-    ) -> None:
-        """Raise AccessDeniedException unless the caller may call ``kms:<operation>`` on the key."""
+        grant_ids: tuple[str, ...] = (),
+    ) -> Grant | None:
+        """Raise AccessDeniedException unless the caller may call ``kms:<operation>`` on the key.
+
+        Returns the grant that allowed the call, or None when the policies did.
+        ``grant_ids`` come from the request's grant tokens: a grant this node has
+        not cached yet is read from the store.
+        """
         action = f"kms:{operation}"
         identity = await self._identity(caller)
         key_policy, key_conditions = self._key_policy(record)
@@ -212,7 +221,7 @@ class Authorizer:
         if cacheable:
             allowed = identity.decisions.get(memo_key)
             if allowed is True:
-                return
+                return None
         principal = self.principal_of(caller)
         request = Request(action, record.arn, principal, self._context(caller, record, conditions))
         decision = authorize(
@@ -228,17 +237,30 @@ class Authorizer:
                 identity.decisions.clear()
             identity.decisions[memo_key] = decision.allowed
         if decision.allowed:
-            return
+            return None
         if decision.denial not in (
             Denial.EXPLICIT_DENY_IN_KEY_POLICY,
             Denial.EXPLICIT_DENY_IN_IDENTITY_POLICY,
         ):
             grants = await self.grants_for(record.key_id)
+            known = {g.grant_id for g in grants}
+            missing = [i for i in grant_ids if i not in known]
+            if missing:
+                grants = grants + await self._grants_by_id(record.key_id, missing)
             operation_name = action.removeprefix("kms:")
             ec = _grant_context(request.conditions) if grants else {}
-            if any(grant_allows(g, principal, operation_name, ec) for g in grants):
-                return
+            for grant in grants:
+                if grant_allows(grant, principal, operation_name, ec):
+                    return grant
         raise access_denied(caller, action, record.arn, decision.denial)
+
+    async def _grants_by_id(self, key_id: str, grant_ids: list[str]) -> tuple[Grant, ...]:
+        def read() -> tuple[Grant, ...]:
+            with self._store.unit_of_work(write=False) as uow:
+                found = (uow.grants.get(i) for i in grant_ids)
+                return tuple(g for g in found if g is not None and g.key_id == key_id)
+
+        return await asyncio.to_thread(read)
 
     async def check_account(
         self,

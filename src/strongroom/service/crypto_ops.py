@@ -165,6 +165,7 @@ async def encrypt(ctx: ServiceContext, caller: Caller, req: EncryptRequest) -> E
         req.key_id,
         "Encrypt",
         conditions=lambda: encryption_conditions(req.encryption_context, req.encryption_algorithm),
+        grant_tokens=req.grant_tokens,
     )
     if key.private_key is not None:
         algorithm = _check_asymmetric_use(
@@ -297,6 +298,7 @@ async def decrypt(ctx: ServiceContext, caller: Caller, req: DecryptRequest) -> D
             conditions=lambda: encryption_conditions(
                 req.encryption_context, req.encryption_algorithm
             ),
+            grant_tokens=req.grant_tokens,
         )
     if named is not None and named.private_key is not None:
         # Asymmetric ciphertext is raw RSA output: the key and algorithm come from the request.
@@ -370,6 +372,7 @@ async def re_encrypt(ctx: ServiceContext, caller: Caller, req: ReEncryptRequest)
         conditions=lambda: encryption_conditions(
             req.destination_encryption_context, req.destination_encryption_algorithm
         ),
+        grant_tokens=req.grant_tokens,
     )
     if destination.private_key is not None:
         destination_algorithm = _check_asymmetric_use(
@@ -395,6 +398,7 @@ async def re_encrypt(ctx: ServiceContext, caller: Caller, req: ReEncryptRequest)
             conditions=lambda: encryption_conditions(
                 req.source_encryption_context, req.source_encryption_algorithm
             ),
+            grant_tokens=req.grant_tokens,
         )
     if authorization_only:
         assert source is not None
@@ -476,6 +480,7 @@ async def _generate_data_key(
         req.key_id,
         operation,
         conditions=lambda: encryption_conditions(req.encryption_context, None),
+        grant_tokens=req.grant_tokens,
     )
     check_symmetric_use(key.record, operation, None)
     encoded_context = encode_context(req.encryption_context)

@@ -66,6 +66,7 @@ async def _generate(
             **encryption_conditions(req.encryption_context, None),
             "kms:datakeypairspec": [req.key_pair_spec],
         },
+        grant_tokens=req.grant_tokens,
     )
     check_symmetric_use(key.record, operation, None)
     encoded_context = encode_context(req.encryption_context)

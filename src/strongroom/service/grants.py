@@ -7,8 +7,6 @@ RetireGrant can name a grant by its token alone.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import secrets
 from dataclasses import dataclass
@@ -24,23 +22,23 @@ from strongroom.service.errors import (
     AccessDeniedException,
     DryRunOperationException,
     InvalidGrantIdException,
-    InvalidGrantTokenException,
     LimitExceededException,
     NotFoundException,
     UnsupportedOperationException,
     ValidationException,
 )
+from strongroom.service.grant_tokens import grant_id_of_token, grant_ids_of, make_token
 from strongroom.service.key_specs import is_asymmetric, is_hmac, is_symmetric
 from strongroom.service.keys import EmptyResult
-from strongroom.service.lookup import cached_key
+from strongroom.service.lookup import cached_key, resolve_key
 from strongroom.service.markers import make_marker, read_marker
+from strongroom.service.states import check_state
 
 MAX_GRANTS_PER_KEY = 50_000
 _GRANT_ID = re.compile(r"[0-9a-f]{64}")
 _PRINCIPAL = re.compile(
     r"arn:aws:(iam::\d{12}:(root|user/.+|role/.+)|sts::\d{12}:assumed-role/.+/.+)|\d{12}"
 )
-_TOKEN_PREFIX = "SRGT1"  # noqa: S105 - a format marker, not a secret
 _ALWAYS = frozenset({"CreateGrant", "RetireGrant", "DescribeKey"})
 _SYMMETRIC = frozenset(
     {
@@ -68,26 +66,6 @@ def _allowed_operations(record: KeyRecord) -> frozenset[str]:
     if is_hmac(record.key_spec):
         return _ALWAYS | _HMAC
     return _ALWAYS | {"GetPublicKey"} | _ASYMMETRIC.get(record.key_usage, frozenset())
-
-
-def _make_token(grant_id: str) -> str:
-    # Opaque to clients; names the grant so RetireGrant can find it by token alone.
-    raw = bytes.fromhex(grant_id) + secrets.token_bytes(32)
-    return _TOKEN_PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def grant_id_of_token(token: str) -> str:
-    """The grant a token names. Raises InvalidGrantTokenException."""
-    if not token.startswith(_TOKEN_PREFIX):
-        raise InvalidGrantTokenException("Invalid grant token.")
-    text = token[len(_TOKEN_PREFIX) :]
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise InvalidGrantTokenException("Invalid grant token.") from None
-    if len(raw) != 64:
-        raise InvalidGrantTokenException("Invalid grant token.")
-    return raw[:32].hex()
 
 
 def _pairs(value: Any) -> tuple[tuple[str, str], ...] | None:
@@ -159,26 +137,44 @@ def _grant_conditions(req: CreateGrantRequest) -> dict[str, list[str]]:
     return conditions
 
 
+def _normalised(pairs: Any) -> dict[str, str]:
+    return {k.lower(): v for k, v in (pairs or {}).items()}
+
+
+def _check_delegation(
+    caller: Caller, record: KeyRecord, via: Grant, req: CreateGrantRequest
+) -> None:
+    """A grantee creating a grant through its own grant may only pass on a subset of its
+    operations, with constraints at least as strict (kms-semantics §10)."""
+    constraints = req.constraints or {}
+    equals = _normalised(constraints.get("EncryptionContextEquals"))
+    subset = _normalised(constraints.get("EncryptionContextSubset"))
+    narrower = set(req.operations) <= set(via.operations)
+    if via.context_equals is not None:
+        narrower = narrower and equals == _normalised(dict(via.context_equals))
+    if via.context_subset is not None:
+        required = _normalised(dict(via.context_subset)).items()
+        held = equals if equals else subset
+        narrower = narrower and bool(held) and all(held.get(k) == v for k, v in required)
+    if not narrower:
+        raise AccessDeniedException(
+            f"User: {caller.principal_arn} is not authorized to perform: kms:CreateGrant on "
+            f"resource: {record.arn}: a grant can only pass on the operations and constraints "
+            "of the grant that allows it"
+        )
+
+
 async def create_grant(
     ctx: ServiceContext, caller: Caller, req: CreateGrantRequest
 ) -> CreateGrantResult:
-    key = await cached_key(
-        ctx,
-        caller,
-        req.key_id,
-        "CreateGrant",
-        allow_alias=False,
-        conditions=lambda: {
-            "kms:grantoperations": list(req.operations),
-            "kms:granteeprincipal": [req.grantee_principal or ""],
-            **(
-                {"kms:retiringprincipal": [req.retiring_principal]}
-                if req.retiring_principal
-                else {}
-            ),
-            "kms:grantisforawsresource": ["false"],
-        },
+    grant_ids = grant_ids_of(req.grant_tokens)
+    key = await resolve_key(ctx, caller, req.key_id, "CreateGrant")
+    via_grant = await ctx.authorizer.check_key(
+        caller, "CreateGrant", key.record, lambda: _grant_conditions(req), grant_ids
     )
+    check_state("CreateGrant", key.record)
+    if via_grant is not None:
+        _check_delegation(caller, key.record, via_grant, req)
     record = key.record
     _check_grant_request(req, record)
     assert req.grantee_principal is not None
@@ -221,7 +217,7 @@ async def create_grant(
 
     grant_id = await ctx.run(write)
     ctx.authorizer.forget_grants(record.key_id)
-    return CreateGrantResult(_make_token(grant_id), grant_id)
+    return CreateGrantResult(make_token(grant_id), grant_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,7 +379,8 @@ async def retire_grant(ctx: ServiceContext, caller: Caller, req: RetireGrantRequ
         raise ValidationException("Either GrantToken or both KeyId and GrantId are required.")
     grant = await _load_grant(ctx, grant_id)
     if req.key_id is not None and req.grant_token is None:
-        key = await cached_key(ctx, caller, req.key_id, "RetireGrant", allow_alias=False)
+        # Resolved without authorization: who may retire is decided below.
+        key = await resolve_key(ctx, caller, req.key_id, "RetireGrant")
         if key.record.key_id != grant.key_id:
             raise NotFoundException(f"Grant {grant_id} does not exist.")
     # Who may retire: the retiring principal, a grantee the grant allows to,

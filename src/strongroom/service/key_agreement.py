@@ -46,6 +46,7 @@ async def derive_shared_secret(
         req.key_id,
         "DeriveSharedSecret",
         conditions=lambda: {"kms:keyagreementalgorithm": [req.key_agreement_algorithm]},
+        grant_tokens=req.grant_tokens,
     )
     record = key.record
     require_usage(record, "KEY_AGREEMENT", "DeriveSharedSecret")

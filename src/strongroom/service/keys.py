@@ -179,7 +179,7 @@ class DescribeKeyRequest:
 async def describe_key(
     ctx: ServiceContext, caller: Caller, req: DescribeKeyRequest
 ) -> KeyMetadataResult:
-    key = await cached_key(ctx, caller, req.key_id, "DescribeKey")
+    key = await cached_key(ctx, caller, req.key_id, "DescribeKey", grant_tokens=req.grant_tokens)
     return KeyMetadataResult(key_metadata(key.record))
 
 

@@ -12,6 +12,7 @@ from strongroom.service.authorization import Conditions
 from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
 from strongroom.service.errors import InvalidKeyUsageException, NotFoundException
+from strongroom.service.grant_tokens import grant_ids_of
 from strongroom.service.key_cache import CachedKey
 from strongroom.service.managed_keys import ensure_managed_key, service_of
 from strongroom.service.states import check_state
@@ -119,6 +120,7 @@ async def cached_key(
     allow_alias: bool = True,
     action: str | None = None,
     conditions: Conditions | None = None,
+    grant_tokens: list[str] | None = None,
 ) -> CachedKey:
     """The key ``identifier`` names, from the node cache, authorized and state-checked.
 
@@ -127,11 +129,22 @@ async def cached_key(
     condition keys. Raises NotFoundException, AccessDeniedException or the
     state's error, in that order.
     """
+    grant_ids = grant_ids_of(grant_tokens)
     cached, alias = await _resolve(ctx, caller, identifier, operation, allow_alias)
     if alias is not None:
         conditions = _with_alias(conditions, alias)
-    await ctx.authorizer.check_key(caller, action or operation, cached.record, conditions)
+    await ctx.authorizer.check_key(
+        caller, action or operation, cached.record, conditions, grant_ids
+    )
     check_state(operation, cached.record)
+    return cached
+
+
+async def resolve_key(
+    ctx: ServiceContext, caller: Caller, identifier: str, operation: str
+) -> CachedKey:
+    """The key a key id or ARN names, without authorization (the caller decides)."""
+    cached, _ = await _resolve(ctx, caller, identifier, operation, False)
     return cached
 
 

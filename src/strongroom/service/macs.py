@@ -47,6 +47,7 @@ async def generate_mac(
         req.key_id,
         "GenerateMac",
         conditions=lambda: {"kms:macalgorithm": [req.mac_algorithm]},
+        grant_tokens=req.grant_tokens,
     )
     material = _mac_key(key, "GenerateMac", req.mac_algorithm)
     if req.dry_run:
@@ -79,6 +80,7 @@ async def verify_mac(ctx: ServiceContext, caller: Caller, req: VerifyMacRequest)
         req.key_id,
         "VerifyMac",
         conditions=lambda: {"kms:macalgorithm": [req.mac_algorithm]},
+        grant_tokens=req.grant_tokens,
     )
     material = _mac_key(key, "VerifyMac", req.mac_algorithm)
     valid = hmac_keys.verify_mac(

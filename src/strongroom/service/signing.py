@@ -64,6 +64,7 @@ async def sign(ctx: ServiceContext, caller: Caller, req: SignRequest) -> SignRes
             "kms:signingalgorithm": [req.signing_algorithm],
             "kms:messagetype": [req.message_type or "RAW"],
         },
+        grant_tokens=req.grant_tokens,
     )
     private_key = _signing_key(key, "Sign", req.signing_algorithm)
     message_type = req.message_type or "RAW"
@@ -105,6 +106,7 @@ async def verify(ctx: ServiceContext, caller: Caller, req: VerifyRequest) -> Ver
             "kms:signingalgorithm": [req.signing_algorithm],
             "kms:messagetype": [req.message_type or "RAW"],
         },
+        grant_tokens=req.grant_tokens,
     )
     private_key = _signing_key(key, "Verify", req.signing_algorithm)
     try:
@@ -144,7 +146,7 @@ async def get_public_key(
 ) -> GetPublicKeyResult:
     # A Disabled key fails with DisabledException, as the documentation says
     # (the live service has been seen answering anyway): the conservative choice.
-    key = await cached_key(ctx, caller, req.key_id, "GetPublicKey")
+    key = await cached_key(ctx, caller, req.key_id, "GetPublicKey", grant_tokens=req.grant_tokens)
     record = key.record
     if key.private_key is None:
         raise UnsupportedOperationException(
