@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from strongroom import workers as worker_processes
 from strongroom.clock import FileOffsetClock, SystemClock
 from strongroom.crypto.wrapping import RootKey
 from strongroom.domain.repositories import Store
@@ -208,8 +209,6 @@ def _check_account_id(account_id: str | None) -> None:
 
 
 def _serve(settings: Settings) -> None:
-    import uvicorn
-
     if not settings.root_key_path.exists():
         raise click.ClickException(
             f"no root key at {settings.root_key_path}: run 'strongroom init' first"
@@ -229,18 +228,7 @@ def _serve(settings: Settings) -> None:
     os.environ["STRONGROOM_CACHE_TTL_SECONDS"] = str(settings.cache_ttl_seconds)
     os.environ["STRONGROOM_LOG_LEVEL"] = settings.log_level
     os.environ["STRONGROOM_JOB_INTERVAL_SECONDS"] = str(settings.job_interval_seconds)
-    uvicorn.run(
-        "strongroom.server:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_level=settings.log_level.lower(),
-        lifespan="on",
-    )
+    worker_processes.run(settings.host, settings.port, settings.workers, settings.log_level.lower())
 
 
 serve_options = [

@@ -30,7 +30,7 @@ from strongroom.service.identities import (
 MIN_DURATION = 900
 MAX_DURATION = 43_200
 DEFAULT_DURATION = 3_600
-_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
+_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
