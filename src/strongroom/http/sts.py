@@ -88,12 +88,16 @@ async def handle(ctx: ServiceContext, caller: Caller, body: bytes, request_id: s
             raise ValidationException("RoleArn and RoleSessionName are required.")
         if _param(params, "Policy") is not None or any(p.startswith("PolicyArns.") for p in params):
             raise ValidationException("Session policies are not supported by this server.")
+        if any(p.startswith(("Tags.", "TransitiveTagKeys.")) for p in params):
+            raise ValidationException("Session tags are not supported by this server.")
         duration_text = _param(params, "DurationSeconds")
         try:
             duration = None if duration_text is None else int(duration_text)
         except ValueError:
             raise ValidationException("DurationSeconds must be a number.") from None
-        issued = await sts.assume_role(ctx, caller, role_arn, session_name, duration)
+        issued = await sts.assume_role(
+            ctx, caller, role_arn, session_name, duration, _param(params, "ExternalId")
+        )
         fields = {
             "Credentials": {
                 "AccessKeyId": issued.access_key_id,

@@ -314,13 +314,20 @@ class Authorizer:
         ).allowed
 
     async def may_assume(
-        self, caller: Caller, role_arn: str, role_account: str, trust: Policy
+        self,
+        caller: Caller,
+        role_arn: str,
+        role_account: str,
+        trust: Policy,
+        conditions: Conditions | None = None,
     ) -> bool:
         """Whether the role's trust policy (with the caller's identity policies) allows
         ``sts:AssumeRole``: the trust policy plays the part a key policy plays for keys."""
         identity = await self._identity(caller)
         principal = self.principal_of(caller)
-        request = Request("sts:AssumeRole", role_arn, principal, self._context(caller, None, None))
+        request = Request(
+            "sts:AssumeRole", role_arn, principal, self._context(caller, None, conditions)
+        )
         return authorize(
             request=request,
             key_policy=trust,

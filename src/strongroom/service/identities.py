@@ -68,7 +68,7 @@ ADMIN_POLICY = (
     '{"Version": "2012-10-17", "Statement": '
     '[{"Sid": "AdministratorAccess", "Effect": "Allow", "Action": "*", "Resource": "*"}]}'
 )
-_NAME = re.compile(r"[\w+=,.@-]{1,64}")
+_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 
 
 def _new_principal(

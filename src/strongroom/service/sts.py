@@ -30,6 +30,8 @@ from strongroom.service.identities import (
 MIN_DURATION = 900
 MAX_DURATION = 43_200
 DEFAULT_DURATION = 3_600
+# A session assuming another role ("role chaining") gets at most one hour, as in AWS.
+CHAINED_MAX_DURATION = 3_600
 _SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
 
 
@@ -92,6 +94,7 @@ async def assume_role(
     role_arn: str,
     session_name: str,
     duration_seconds: int | None,
+    external_id: str | None = None,
 ) -> IssuedSession:
     """Temporary credentials for ``role_arn``.
 
@@ -103,6 +106,11 @@ async def assume_role(
             "to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
         )
     duration = DEFAULT_DURATION if duration_seconds is None else duration_seconds
+    if ":assumed-role/" in caller.principal_arn and duration > CHAINED_MAX_DURATION:
+        raise ValidationException(
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed "
+            "by role chaining."
+        )
     if not MIN_DURATION <= duration <= MAX_DURATION:
         raise ValidationException(
             f"1 validation error detected: Value '{duration}' at 'durationSeconds' failed to "
@@ -123,7 +131,8 @@ async def assume_role(
         )
     except MalformedPolicy:
         raise _denied(caller, role_arn) from None
-    if not await ctx.authorizer.may_assume(caller, role.arn, role.account_id, trust):
+    conditions = {} if external_id is None else {"sts:externalid": [external_id]}
+    if not await ctx.authorizer.may_assume(caller, role.arn, role.account_id, trust, conditions):
         raise _denied(caller, role_arn)
 
     now = ctx.clock.now()
