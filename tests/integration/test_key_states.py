@@ -52,6 +52,10 @@ EXPECTED: dict[str, tuple[str | None, str | None, str | None]] = {
     "ListResourceTags": (None, None, None),
     "GetKeyPolicy": (None, None, None),
     "PutKeyPolicy": (None, None, None),
+    "CreateGrant": (None, "D", "PD"),
+    "ListGrants": (None, None, None),
+    "RetireGrant": (None, None, None),
+    "RevokeGrant": (None, None, None),
     "ListKeyPolicies": (None, None, None),
     "EnableKeyRotation": (None, "D", "PD"),
     "DisableKeyRotation": (None, "D", "PD"),
@@ -93,6 +97,8 @@ MESSAGE = b"state matrix"
 # Operations whose success changes the key (or its alias): they get a fresh key.
 CHANGES_THE_KEY = {
     "UpdateKeyDescription",
+    "RetireGrant",
+    "RevokeGrant",
     "PutKeyPolicy",
     "EnableKey",
     "DisableKey",
@@ -116,7 +122,7 @@ STATE_AFTER = {
 }
 
 # Operations that name no existing key.
-KEYLESS_OPERATIONS = {"CreateKey", "ListKeys", "GenerateRandom"}
+KEYLESS_OPERATIONS = {"CreateKey", "ListKeys", "GenerateRandom", "ListRetirableGrants"}
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,7 @@ class Subject:
     key_id: str
     arn: str
     alias: str
+    grantee: str = ""
     # Whichever the key's kind makes: a ciphertext, a signature, a MAC, a public key.
     ciphertext: bytes = b""
     signature: bytes = b""
@@ -151,11 +158,13 @@ def make_subject(kms: Any, aliases: AliasTracker, state: str, kind: str = SYMMET
         made["public_key"] = kms.get_public_key(KeyId=key_id)["PublicKey"]
     alias = aliases.create(key_id)
     kms.tag_resource(KeyId=key_id, Tags=[{"TagKey": "state", "TagValue": state}])
+    grantee = f"arn:aws:iam::{metadata['AWSAccountId']}:root"
+    kms.create_grant(KeyId=key_id, GranteePrincipal=grantee, Operations=["DescribeKey"])
     if state == DISABLED:
         kms.disable_key(KeyId=key_id)
     elif state == PENDING_DELETION:
         kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=30)
-    return Subject(key_id, metadata["Arn"], alias, **made)
+    return Subject(key_id, metadata["Arn"], alias, grantee=grantee, **made)
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +195,21 @@ class Call:
     aliases: AliasTracker
 
 
+def _grant(c: Call) -> str:
+    """A grant on the subject, made by the admin whatever the key's state (for retire/revoke)."""
+    rows = c.kms.list_grants(KeyId=c.subject.key_id)["Grants"]
+    if rows:
+        return str(rows[0]["GrantId"])
+    raise AssertionError("the subject has no grant to retire or revoke")
+
+
 CALLS: dict[str, Callable[[Call], Any]] = {
+    "CreateGrant": lambda c: c.kms.create_grant(
+        KeyId=c.subject.key_id, GranteePrincipal=c.subject.grantee, Operations=["DescribeKey"]
+    ),
+    "ListGrants": lambda c: c.kms.list_grants(KeyId=c.subject.key_id),
+    "RetireGrant": lambda c: c.kms.retire_grant(KeyId=c.subject.arn, GrantId=_grant(c)),
+    "RevokeGrant": lambda c: c.kms.revoke_grant(KeyId=c.subject.key_id, GrantId=_grant(c)),
     "DescribeKey": lambda c: c.kms.describe_key(KeyId=c.subject.key_id),
     "UpdateKeyDescription": lambda c: c.kms.update_key_description(
         KeyId=c.subject.key_id, Description="changed"

@@ -75,6 +75,11 @@ class AdminOperations:
         handler = self._handlers.get(name)
         if handler is None:
             raise UnknownOperationException("")
+        if caller.via_service is not None:
+            # A service acts for users on KMS only; it never administers identities.
+            raise AccessDeniedException(
+                f"Service {caller.via_service} cannot call StrongroomAdmin.{name}."
+            )
         return await handler(body, caller)
 
     async def _allowed(self, caller: Caller, action: str, kind: str, name: str) -> str:
@@ -86,6 +91,7 @@ class AdminOperations:
     async def _advance_clock(self, body: dict[str, Any], caller: Caller) -> dict[str, Any]:
         if self._test_clock is None:
             raise AccessDeniedException("The clock can only be moved on a server in test mode.")
+        await self._ctx.authorizer.check_identity(caller, "strongroom:AdvanceClock", "*")
         seconds = body.get("Seconds")
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
             raise ValidationException("Seconds must be a non-negative number.")

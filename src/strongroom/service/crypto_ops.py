@@ -15,6 +15,7 @@ from strongroom.domain.keys import KeyRecord
 from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
 from strongroom.service.errors import (
+    AccessDeniedException,
     DryRunOperationException,
     IncorrectKeyException,
     InvalidCiphertextException,
@@ -223,10 +224,19 @@ async def _open(
             raise IncorrectKeyException
     else:
         # The blob names the key: it may belong to another account, whose key
-        # policy then decides (with the caller's identity policies).
-        await ctx.authorizer.check_key(
-            caller, action, record, lambda: encryption_conditions(context, algorithm)
-        )
+        # policy then decides (with the caller's identity policies). A refusal
+        # does not name the key: a ciphertext must not tell who made it.
+        try:
+            await ctx.authorizer.check_key(
+                caller, action, record, lambda: encryption_conditions(context, algorithm)
+            )
+        except AccessDeniedException:
+            raise AccessDeniedException(
+                f"User: {caller.principal_arn} is not authorized to perform: kms:{action} on "
+                "the resource associated with this ciphertext because the resource does not "
+                "exist in this Region, no resource-based policies allow access, or a "
+                "resource-based policy explicitly denies access"
+            ) from None
     check_state(operation, record)
     algorithm = check_symmetric_use(record, operation, algorithm)
     material = key.materials.get(header.version_id)

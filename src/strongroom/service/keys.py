@@ -21,6 +21,7 @@ from strongroom.service.key_updates import update_key
 from strongroom.service.lookup import cached_key
 from strongroom.service.markers import make_marker, read_marker
 from strongroom.service.policy_documents import LOCKOUT_MESSAGE, check_policy_document
+from strongroom.service.principal_checks import require_existing_principals
 from strongroom.service.tag_rules import check_new_tags, check_tag_count
 
 VERSION_ID_LENGTH = 32
@@ -105,6 +106,8 @@ async def create_key(
     if req.multi_region:
         raise UnsupportedOperationException("Multi-Region keys are not supported by this server.")
     parsed_policy = None if req.policy is None else check_policy_document(req.policy)
+    if parsed_policy is not None:
+        await require_existing_principals(ctx, parsed_policy)
     tags = req.tags or []
     check_new_tags(tags)
     check_tag_count([], tags)

@@ -73,8 +73,13 @@ async def _resolve(
         hit, target = ctx.aliases.fresh(qualified)
         if not hit:
             target = await ctx.aliases.get(qualified)
-        if target is None and ref.account_id == caller.account_id and service_of(ref.name):
-            # A predefined alias/aws/<service>: its AWS managed key is made on first use.
+        service = service_of(ref.name)
+        if target is None and ref.account_id == caller.account_id and service is not None:
+            # A predefined alias/aws/<service>: its AWS managed key is made on first use,
+            # by that service acting for the account, or by a principal allowed to
+            # describe keys (as a DescribeKey on the alias does in AWS).
+            if caller.via_service != service:
+                await ctx.authorizer.check_account(caller, "DescribeKey")
             now = ctx.clock.now()
             target = await ctx.run(
                 lambda: ensure_managed_key(

@@ -24,6 +24,7 @@ from strongroom.service.policy_documents import (
     check_policy_document,
     default_policy,
 )
+from strongroom.service.principal_checks import require_existing_principals
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ async def put_key_policy(
     if name != DEFAULT_POLICY_NAME:
         raise ValidationException(f"PolicyName {name} cannot be set with PutKeyPolicy.")
     parsed = check_policy_document(req.policy)
+    await require_existing_principals(ctx, parsed)
     bypass = bool(req.bypass_policy_lockout_safety_check)
     conditions = {
         "kms:bypasspolicylockoutsafetycheck": ["true" if bypass else "false"],

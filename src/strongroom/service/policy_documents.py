@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from strongroom.policy import MalformedPolicy, Policy, parse_policy
-from strongroom.service.errors import MalformedPolicyDocumentException
+from strongroom.service.errors import LimitExceededException, MalformedPolicyDocumentException
 
 DEFAULT_POLICY_NAME = "default"
 # Fixed by AWS for key policies (kms-semantics §16).
@@ -37,7 +37,8 @@ def check_policy_document(policy: str) -> Policy:
 def check_identity_policy(document: str, *, resource_policy: bool) -> Policy:
     """The parsed policy; raises MalformedPolicyDocumentException unless it is valid."""
     if len(document.encode("utf-8")) > MAX_POLICY_BYTES:
-        raise MalformedPolicyDocumentException(
+        # kms-semantics §5.4: the size limit is a LimitExceededException.
+        raise LimitExceededException(
             f"Policy exceeds the maximum size of {MAX_POLICY_BYTES} bytes."
         )
     try:
@@ -47,3 +48,11 @@ def check_identity_policy(document: str, *, resource_policy: bool) -> Policy:
 
 
 LOCKOUT_MESSAGE = "The new key policy will not allow you to update the key policy in the future."
+
+
+def named_principals(policy: Policy) -> list[str]:
+    """The user and role ARNs a policy names (they must exist when it is saved, §9.2)."""
+    return sorted(arn for arn in policy.aws_principals() if ":user/" in arn or ":role/" in arn)
+
+
+INVALID_PRINCIPALS = "Policy contains a statement with one or more invalid principals."
