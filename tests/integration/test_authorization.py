@@ -1174,3 +1174,43 @@ def test_a_deactivated_access_key_is_unrecognized_within_the_cache_bound(
 
     set_access_key_status(server, actor.user.credentials.access_key_id, active=True)
     wait_for_outcome(list_keys, "ok", "reactivated key")
+
+
+def test_resource_aliases_and_request_alias_condition_keys_follow_the_keys_aliases(
+    kms: Any, make_actor: ActorMaker
+) -> None:
+    # ABAC with aliases (kms-semantics §9.4): the identity policy allows Encrypt only on keys
+    # that carry an alias matching alias/finance-*, and only when called by that alias.
+    suffix = uuid.uuid4().hex[:8]
+    actor = make_actor(
+        policies={
+            "by-alias": policy_json(
+                allow(
+                    "kms:Encrypt",
+                    Condition={
+                        "ForAnyValue:StringLike": {"kms:ResourceAliases": "alias/finance-*"}
+                    },
+                ),
+                allow(
+                    "kms:Decrypt", Condition={"StringLike": {"kms:RequestAlias": "alias/finance-*"}}
+                ),
+            )
+        }
+    )
+    key = create_key(kms)
+    assert error_code(lambda: actor.kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")) == (
+        "AccessDeniedException"
+    )
+    alias = f"alias/finance-{suffix}"
+    kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
+    try:
+        blob = actor.kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")["CiphertextBlob"]
+        # Decrypt by blob alone names no alias: kms:RequestAlias is absent, so it is refused;
+        # naming the key by its alias supplies it.
+        assert error_code(lambda: actor.kms.decrypt(CiphertextBlob=blob)) == "AccessDeniedException"
+        assert actor.kms.decrypt(CiphertextBlob=blob, KeyId=alias)["Plaintext"] == b"x"
+    finally:
+        kms.delete_alias(AliasName=alias)
+    assert error_code(lambda: actor.kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")) == (
+        "AccessDeniedException"
+    )

@@ -106,6 +106,7 @@ async def create_alias(ctx: ServiceContext, caller: Caller, req: CreateAliasRequ
 
     await ctx.run(write)
     ctx.forget_alias(caller.account_id, caller.region, req.alias_name)
+    ctx.keys.invalidate(key_id)
     return EmptyResult()
 
 
@@ -149,6 +150,9 @@ async def update_alias(ctx: ServiceContext, caller: Caller, req: UpdateAliasRequ
 
     await ctx.run(write)
     ctx.forget_alias(caller.account_id, caller.region, req.alias_name)
+    ctx.keys.invalidate(new_key_id)
+    if old_key_id is not None:
+        ctx.keys.invalidate(old_key_id)
     return EmptyResult()
 
 
@@ -169,6 +173,8 @@ async def delete_alias(ctx: ServiceContext, caller: Caller, req: DeleteAliasRequ
 
     deleted = await ctx.run(write)
     ctx.forget_alias(caller.account_id, caller.region, req.alias_name)
+    if target is not None:
+        ctx.keys.invalidate(target)
     if not deleted:
         raise _alias_not_found(caller, req.alias_name)
     return EmptyResult()

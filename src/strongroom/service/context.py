@@ -17,6 +17,9 @@ from strongroom.service.key_specs import is_asymmetric
 
 T = TypeVar("T")
 
+# kms:ResourceAliases is not evaluated for keys with more aliases than this (§9.4).
+MAX_RESOURCE_ALIASES = 50
+
 
 class ServiceContext:
     def __init__(
@@ -47,6 +50,16 @@ class ServiceContext:
             if record is None:
                 return None
             versions = uow.keys.versions(key_id)
+            aliases = tuple(
+                a.name
+                for a in uow.aliases.list(
+                    record.account_id,
+                    record.region,
+                    target_key_id=key_id,
+                    limit=MAX_RESOURCE_ALIASES + 1,
+                    after_name=None,
+                )
+            )
         materials = {
             v.version_id: self.keystore.unwrap(
                 record.arn, v.version_id, record.key_spec, v.wrapped_material
@@ -56,7 +69,7 @@ class ServiceContext:
         private_key = None
         if is_asymmetric(record.key_spec):
             private_key = self._parsed_private_key(record, materials[record.primary_version_id])
-        return CachedKey(record, materials, private_key)
+        return CachedKey(record, materials, private_key, aliases)
 
     def _parsed_private_key(self, record: KeyRecord, material: bytes) -> AsymmetricKey:
         # Parsing checks an RSA key, which takes 50-300 ms: reuse the parsed key

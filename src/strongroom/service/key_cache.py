@@ -29,6 +29,8 @@ class CachedKey:
     # The parsed private key of an asymmetric key (parsing PKCS#8 per request
     # would cost more than the signature itself).
     private_key: AsymmetricKey | None = None
+    # The key's alias names, for the kms:ResourceAliases condition key.
+    aliases: tuple[str, ...] = ()
 
     @property
     def primary_material(self) -> bytes:

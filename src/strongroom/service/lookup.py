@@ -108,10 +108,18 @@ async def _resolve(
     return cached, alias
 
 
-def _with_alias(conditions: Conditions | None, alias: str) -> Conditions:
+def _with_key_aliases(
+    conditions: Conditions | None, request_alias: str | None, key_aliases: tuple[str, ...]
+) -> Conditions:
+    """Add kms:RequestAlias (the alias the caller used) and kms:ResourceAliases."""
+
     def build() -> Mapping[str, Sequence[str]]:
-        base = conditions() if callable(conditions) else (conditions or {})
-        return {**base, "kms:requestalias": [alias]}
+        base = dict(conditions() if callable(conditions) else (conditions or {}))
+        if request_alias is not None:
+            base["kms:requestalias"] = [request_alias]
+        if key_aliases and len(key_aliases) <= 50:
+            base["kms:resourcealiases"] = list(key_aliases)
+        return base
 
     return build
 
@@ -136,8 +144,7 @@ async def cached_key(
     """
     grant_ids = grant_ids_of(grant_tokens)
     cached, alias = await _resolve(ctx, caller, identifier, operation, allow_alias)
-    if alias is not None:
-        conditions = _with_alias(conditions, alias)
+    conditions = _with_key_aliases(conditions, alias, cached.aliases)
     await ctx.authorizer.check_key(
         caller, action or operation, cached.record, conditions, grant_ids
     )
