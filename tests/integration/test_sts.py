@@ -320,7 +320,12 @@ def test_a_role_session_may_call_kms_exactly_as_the_roles_identity_policy_allows
             "because no identity-based policy allows the kms:Decrypt action"
         ),
     ):
+        session_kms.decrypt(CiphertextBlob=blob, KeyId=key["Arn"])
+    # Without a KeyId the refusal does not name the key the ciphertext came from.
+    with expect_error("AccessDeniedException") as error:
         session_kms.decrypt(CiphertextBlob=blob)
+    assert key["Arn"] not in error.message
+    assert "the resource associated with this ciphertext" in error.message
 
 
 def test_a_role_session_does_not_get_the_permissions_of_the_user_who_assumed_it(
@@ -345,7 +350,7 @@ def test_an_explicit_deny_in_the_roles_policy_overrides_its_allow(
     session_kms = kms_client(server, session_of(admin_sts, role))
     blob = session_kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")["CiphertextBlob"]
     with expect_error("AccessDeniedException") as error:
-        session_kms.decrypt(CiphertextBlob=blob)
+        session_kms.decrypt(CiphertextBlob=blob, KeyId=key["Arn"])
     assert error.message.endswith("with an explicit deny in an identity-based policy")
 
 
