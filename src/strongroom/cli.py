@@ -404,10 +404,20 @@ def _runtime(data_dir: Path | None) -> Iterator[tuple[Store, RootKey]]:
         store.close()
 
 
+def _emit(out: dict[str, Any], as_json: bool) -> None:
+    """Print a command's result as JSON or as ``key: value`` lines."""
+    click.echo(json.dumps(out) if as_json else "\n".join(f"{k}: {v}" for k, v in out.items()))
+
+
 def _document(value: str) -> str:
-    """A policy given inline or as @file / a path to a file."""
-    path = Path(value[1:] if value.startswith("@") else value)
-    if not value.lstrip().startswith("{") and path.exists():
+    """A policy given inline, as ``@file``, or as the path of an existing file."""
+    if value.startswith("@"):
+        path = Path(value[1:])
+        if not path.is_file():
+            raise click.ClickException(f"no such policy file: {path}")
+        return path.read_text()
+    path = Path(value)
+    if not value.lstrip().startswith("{") and path.is_file():
         return path.read_text()
     return value
 
@@ -433,7 +443,7 @@ def iam_create_user(
         if with_access_key:
             creds = create_access_key(store, root_key, SystemClock(), principal.arn)
             out |= {"AccessKeyId": creds.access_key_id, "SecretAccessKey": creds.secret_access_key}
-    click.echo(json.dumps(out) if as_json else "\n".join(f"{k}: {v}" for k, v in out.items()))
+    _emit(out, as_json)
 
 
 @iam.command("create-role")
@@ -456,7 +466,7 @@ def iam_create_role(
             trust_policy=_document(trust_policy),
         )
     out = {"Arn": principal.arn, "PrincipalId": principal.principal_id}
-    click.echo(json.dumps(out) if as_json else "\n".join(f"{k}: {v}" for k, v in out.items()))
+    _emit(out, as_json)
 
 
 @iam.command("create-access-key")
@@ -468,7 +478,7 @@ def iam_create_access_key(data_dir: Path | None, arn: str, as_json: bool) -> Non
     with _runtime(data_dir) as (store, root_key):
         creds = create_access_key(store, root_key, SystemClock(), arn)
     out = {"AccessKeyId": creds.access_key_id, "SecretAccessKey": creds.secret_access_key}
-    click.echo(json.dumps(out) if as_json else "\n".join(f"{k}: {v}" for k, v in out.items()))
+    _emit(out, as_json)
 
 
 @iam.command("set-access-key-status")
@@ -537,4 +547,4 @@ def service_register(data_dir: Path | None, name: str, as_json: bool) -> None:
         "AccessKeyId": creds.access_key_id,
         "SecretAccessKey": creds.secret_access_key,
     }
-    click.echo(json.dumps(out) if as_json else "\n".join(f"{k}: {v}" for k, v in out.items()))
+    _emit(out, as_json)
