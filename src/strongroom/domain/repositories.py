@@ -9,7 +9,7 @@ belongs to; nothing is visible to others until the unit of work commits, and
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -200,14 +200,3 @@ class Store(Protocol):
         """
 
     def close(self) -> None: ...
-
-
-def iter_all_keys(uow: UnitOfWork, account_id: str, region: str) -> Iterator[KeyRecord]:
-    """Every key of an account and region, page by page."""
-    after: str | None = None
-    while True:
-        page = uow.keys.list(account_id, region, limit=500, after_key_id=after)
-        yield from page
-        if len(page) < 500:
-            return
-        after = page[-1].key_id

@@ -68,7 +68,7 @@ async def _authorize_alias(
 async def _authorize_key(ctx: ServiceContext, caller: Caller, operation: str, key_id: str) -> None:
     cached = await ctx.keys.get(key_id)
     if cached is not None:
-        await ctx.authorizer.check_key(caller, operation, cached.record)
+        await ctx.authorizer.check_key(caller, operation, cached)
 
 
 def _alias_not_found(caller: Caller, name: str) -> NotFoundException:

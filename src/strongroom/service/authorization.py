@@ -26,11 +26,13 @@ from strongroom.policy import MalformedPolicy, Policy, Principal, Request, autho
 from strongroom.policy.evaluate import Denial
 from strongroom.service.caller import Caller
 from strongroom.service.errors import AccessDeniedException
-from strongroom.service.key_cache import TtlCache
+from strongroom.service.key_cache import CachedKey, TtlCache
 from strongroom.service.policy_documents import default_policy
 from strongroom.service.request_info import current_request
 
 _DECISIONS_MAX = 10_000
+# kms:ResourceAliases is not evaluated for keys with more aliases than this (§9.4).
+MAX_RESOURCE_ALIASES = 50
 
 # A request's own condition keys, or a function that builds them: they are only
 # needed when some policy has conditions, so the hot path passes the function.
@@ -201,7 +203,7 @@ class Authorizer:
         self,
         caller: Caller,
         operation: str,
-        record: KeyRecord,
+        key: CachedKey,
         conditions: Conditions | None = None,
         grant_ids: tuple[str, ...] = (),
     ) -> Grant | None:
@@ -212,6 +214,7 @@ class Authorizer:
         not cached yet is read from the store.
         """
         action = f"kms:{operation}"
+        record = key.record
         identity = await self._identity(caller)
         key_policy, key_conditions = self._key_policy(record)
         if key_policy is None:
@@ -223,7 +226,10 @@ class Authorizer:
             if allowed is True:
                 return None
         principal = self.principal_of(caller)
-        request = Request(action, record.arn, principal, self._context(caller, record, conditions))
+        context = self._context(caller, record, conditions)
+        if 0 < len(key.aliases) <= MAX_RESOURCE_ALIASES:
+            context["kms:resourcealiases"] = list(key.aliases)
+        request = Request(action, record.arn, principal, context)
         decision = authorize(
             request=request,
             key_policy=key_policy,

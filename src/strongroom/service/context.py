@@ -11,14 +11,11 @@ from strongroom.crypto.asymmetric import AsymmetricKey, load_private_key
 from strongroom.domain.keys import KeyRecord
 from strongroom.domain.repositories import Store
 from strongroom.keystores.default import DefaultKeyStore
-from strongroom.service.authorization import Authorizer
+from strongroom.service.authorization import MAX_RESOURCE_ALIASES, Authorizer
 from strongroom.service.key_cache import CachedKey, TtlCache
 from strongroom.service.key_specs import is_asymmetric
 
 T = TypeVar("T")
-
-# kms:ResourceAliases is not evaluated for keys with more aliases than this (§9.4).
-MAX_RESOURCE_ALIASES = 50
 
 
 class ServiceContext:

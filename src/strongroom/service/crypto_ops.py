@@ -228,7 +228,7 @@ async def _open(
         # does not name the key: a ciphertext must not tell who made it.
         try:
             await ctx.authorizer.check_key(
-                caller, action, record, lambda: encryption_conditions(context, algorithm)
+                caller, action, key, lambda: encryption_conditions(context, algorithm)
             )
         except AccessDeniedException:
             raise AccessDeniedException(

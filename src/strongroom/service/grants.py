@@ -170,7 +170,7 @@ async def create_grant(
     grant_ids = grant_ids_of(req.grant_tokens)
     key = await resolve_key(ctx, caller, req.key_id, "CreateGrant")
     via_grant = await ctx.authorizer.check_key(
-        caller, "CreateGrant", key.record, lambda: _grant_conditions(req), grant_ids
+        caller, "CreateGrant", key, lambda: _grant_conditions(req), grant_ids
     )
     check_state("CreateGrant", key.record)
     if via_grant is not None:
@@ -398,7 +398,7 @@ async def retire_grant(ctx: ServiceContext, caller: Caller, req: RetireGrantRequ
                 f"User: {caller.principal_arn} is not authorized to perform: kms:RetireGrant "
                 f"on grant {grant_id}"
             )
-        await ctx.authorizer.check_key(caller, "RetireGrant", cached.record)
+        await ctx.authorizer.check_key(caller, "RetireGrant", cached)
     if req.dry_run:
         raise DryRunOperationException
     await _delete_grant(ctx, grant)

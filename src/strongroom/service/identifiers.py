@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from strongroom.policy.evaluate import Denial
+from strongroom.service import authorization
 from strongroom.service.caller import Caller
 from strongroom.service.errors import AccessDeniedException, NotFoundException
 
@@ -34,10 +36,9 @@ class AliasRef:
 
 
 def access_denied(caller: Caller, operation: str, resource_arn: str) -> AccessDeniedException:
-    return AccessDeniedException(
-        f"User: {caller.principal_arn} is not authorized to perform: kms:{operation} "
-        f"on resource: {resource_arn} because no resource-based policy allows the "
-        f"kms:{operation} action"
+    """The refusal of another account's key that no key policy can have allowed."""
+    return authorization.access_denied(
+        caller, f"kms:{operation}", resource_arn, Denial.NO_KEY_POLICY_ALLOWS
     )
 
 

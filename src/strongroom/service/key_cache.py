@@ -107,7 +107,3 @@ class TtlCache(Generic[V]):
         """Forget ``name``; a load already running for it will not be cached."""
         self._entries.pop(name, None)
         self._loading.pop(name, None)
-
-    def clear(self) -> None:
-        self._entries.clear()
-        self._loading.clear()

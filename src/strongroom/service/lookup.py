@@ -108,18 +108,12 @@ async def _resolve(
     return cached, alias
 
 
-def _with_key_aliases(
-    conditions: Conditions | None, request_alias: str | None, key_aliases: tuple[str, ...]
-) -> Conditions:
-    """Add kms:RequestAlias (the alias the caller used) and kms:ResourceAliases."""
+def _with_alias(conditions: Conditions | None, alias: str) -> Conditions:
+    """Add kms:RequestAlias: the alias the caller named the key by."""
 
     def build() -> Mapping[str, Sequence[str]]:
-        base = dict(conditions() if callable(conditions) else (conditions or {}))
-        if request_alias is not None:
-            base["kms:requestalias"] = [request_alias]
-        if key_aliases and len(key_aliases) <= 50:
-            base["kms:resourcealiases"] = list(key_aliases)
-        return base
+        base = conditions() if callable(conditions) else (conditions or {})
+        return {**base, "kms:requestalias": [alias]}
 
     return build
 
@@ -144,10 +138,9 @@ async def cached_key(
     """
     grant_ids = grant_ids_of(grant_tokens)
     cached, alias = await _resolve(ctx, caller, identifier, operation, allow_alias)
-    conditions = _with_key_aliases(conditions, alias, cached.aliases)
-    await ctx.authorizer.check_key(
-        caller, action or operation, cached.record, conditions, grant_ids
-    )
+    if alias is not None:
+        conditions = _with_alias(conditions, alias)
+    await ctx.authorizer.check_key(caller, action or operation, cached, conditions, grant_ids)
     check_state(operation, cached.record)
     return cached
 
@@ -172,7 +165,7 @@ async def authorized_key_id(
     The state is checked later, under the row lock, by ``locked_key``.
     """
     cached, _ = await _resolve(ctx, caller, identifier, operation, False)
-    await ctx.authorizer.check_key(caller, operation, cached.record, conditions)
+    await ctx.authorizer.check_key(caller, operation, cached, conditions)
     return cached.record.key_id
 
 
