@@ -12,7 +12,9 @@ version fails to unwrap instead of yielding another key's material.
 from __future__ import annotations
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 FORMAT_VERSION = 1
 NONCE_LENGTH = 12
@@ -27,11 +29,12 @@ class UnwrapError(Exception):
 class RootKey:
     """The 256-bit root key. Its ``repr`` never shows the key."""
 
-    __slots__ = ("_aead",)
+    __slots__ = ("_aead", "_key")
 
     def __init__(self, key: bytes) -> None:
         if len(key) != ROOT_KEY_LENGTH:
             raise ValueError("the root key must be 32 bytes")
+        self._key = key
         self._aead = AESGCM(key)
 
     def __repr__(self) -> str:
@@ -42,6 +45,14 @@ class RootKey:
         if len(nonce) != NONCE_LENGTH:
             raise ValueError("nonce must be 12 bytes")
         return _VERSION_BYTE + nonce + self._aead.encrypt(nonce, secret, _VERSION_BYTE + aad)
+
+    def derive(self, purpose: bytes) -> bytes:
+        """A 32-byte key for ``purpose`` (HKDF-SHA-256, RFC 5869, no salt, info = purpose).
+
+        Keys for different purposes are independent of each other and of the
+        wrapping key itself.
+        """
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(self._key)
 
     def unwrap(self, wrapped: bytes, aad: bytes) -> bytes:
         """The secret. Raises UnwrapError on any failure."""

@@ -22,15 +22,33 @@ class KeyVersion:
     """One key material of a key. ``version_id`` (32 bytes) is AWS's KeyMaterialId in hex.
 
     ``wrapped_material`` is the material wrapped by the root key; plaintext
-    material never reaches this type.
+    material never reaches this type. It is None when imported material was
+    deleted or expired (AWS's ImportState PENDING_IMPORT): the version, its id
+    and its description remain, so that the same material can be imported again.
     """
 
     key_id: str
     version_id: bytes
-    wrapped_material: bytes
+    wrapped_material: bytes | None
+    # When the version became part of the key: its creation, or for imported
+    # material pending rotation, its import and then the rotation that made it current.
     created_at: float
     # None for the key's first material; "AUTOMATIC" or "ON_DEMAND" for rotations.
     rotation_type: str | None = None
+    # Imported material only (origin EXTERNAL): "KEY_MATERIAL_EXPIRES" or
+    # "KEY_MATERIAL_DOES_NOT_EXPIRE" (None for generated material), the expiry
+    # time, and the caller's KeyMaterialDescription.
+    expiration_model: str | None = None
+    valid_to: float | None = None
+    description: str | None = None
+    # Imported with ImportType NEW_KEY_MATERIAL into a key that already had
+    # material: not used until RotateKeyOnDemand makes it current.
+    pending_rotation: bool = False
+
+    @property
+    def has_material(self) -> bool:
+        """Whether the material is present (False only for deleted or expired imported material)."""
+        return self.wrapped_material is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +66,8 @@ class KeyRecord:
     state: KeyState
     description: str
     created_at: float
-    primary_version_id: bytes
+    # The current material; None only for an EXTERNAL key that never had material imported.
+    primary_version_id: bytes | None
     # The stored key policy document; None means the default key policy.
     policy: str | None = None
     deletion_date: float | None = None
@@ -62,4 +81,10 @@ class KeyRecord:
 
     @property
     def material_id(self) -> str:
+        """The current KeyMaterialId (hex). Every key whose state allows crypto has one.
+
+        Raises ValueError for a key that never had material (origin EXTERNAL, PendingImport).
+        """
+        if self.primary_version_id is None:
+            raise ValueError(f"{self.arn} has no key material")
         return self.primary_version_id.hex()

@@ -23,8 +23,11 @@ from strongroom.domain.tags import Tag
 
 
 class KeyRepository(Protocol):
-    def insert(self, key: KeyRecord, version: KeyVersion) -> None:
-        """Add a key with its first version. Raises Conflict if the key id exists."""
+    def insert(self, key: KeyRecord, version: KeyVersion | None) -> None:
+        """Add a key with its first version (None for an EXTERNAL key awaiting material).
+
+        Raises Conflict if the key id exists.
+        """
 
     def get(self, key_id: str, *, for_update: bool = False) -> KeyRecord | None:
         """The key, or None. ``for_update`` locks the row until the unit of work ends."""
@@ -43,6 +46,12 @@ class KeyRepository(Protocol):
     def add_version(self, version: KeyVersion) -> None:
         """Add a version to an existing key."""
 
+    def update_version(self, version: KeyVersion) -> None:
+        """Replace the fields of an existing version (not its ids). Raises NotFound."""
+
+    def delete_version(self, key_id: str, version_id: bytes) -> bool:
+        """Remove one version; False if it did not exist."""
+
     def delete(self, key_id: str) -> None:
         """Remove a key, all of its versions, tags and aliases. No-op if absent."""
 
@@ -51,6 +60,9 @@ class KeyRepository(Protocol):
 
     def due_for_deletion(self, now: float, *, limit: int) -> builtins.list[str]:
         """Ids of PendingDeletion keys whose deletion date is at or before ``now``."""
+
+    def due_for_expiry(self, now: float, *, limit: int) -> builtins.list[str]:
+        """Ids of keys holding imported material whose ValidTo is at or before ``now``."""
 
 
 class AliasRepository(Protocol):

@@ -11,6 +11,7 @@ from strongroom.clock import Clock
 from strongroom.domain.repositories import Store
 from strongroom.keystores.default import DefaultKeyStore
 from strongroom.service.deletion import delete_if_due
+from strongroom.service.imports import expire_if_due
 from strongroom.service.rotation import rotate_if_due
 
 log = logging.getLogger("strongroom.jobs")
@@ -25,6 +26,7 @@ class JobReport:
     node: str
     rotated: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
 
     def to_json(self) -> bytes:
@@ -48,7 +50,8 @@ class JobRunner:
         self._on_change = on_change
 
     def run_once(self) -> JobReport:
-        """Rotate every key whose rotation is due and destroy every key whose window ended.
+        """Rotate every key whose rotation is due, destroy every key whose window ended, and
+        delete imported key material whose ValidTo has passed.
 
         Each key is handled in its own transaction that locks and re-checks it, so
         a pass that overlaps another node's never acts on a key twice, and one
@@ -59,6 +62,7 @@ class JobRunner:
         with self._store.unit_of_work(write=False) as uow:
             due_rotation = uow.keys.due_for_rotation(now, limit=BATCH)
             due_deletion = uow.keys.due_for_deletion(now, limit=BATCH)
+            due_expiry = uow.keys.due_for_expiry(now, limit=BATCH)
         for key_id in due_rotation:
             try:
                 with self._store.unit_of_work() as uow:
@@ -83,7 +87,19 @@ class JobRunner:
                 log.info("deleted key %s at the end of its waiting period", deleted.arn)
                 report.deleted.append(key_id)
                 self._on_change(key_id)
-        if report.deleted:
+        for key_id in due_expiry:
+            try:
+                with self._store.unit_of_work() as uow:
+                    expired = expire_if_due(uow, key_id, now)
+            except Exception:
+                log.exception("import expiry failed", extra={"key_id": key_id})
+                report.failed.append(key_id)
+                continue
+            if expired is not None:
+                log.info("deleted the expired imported key material of %s", expired.arn)
+                report.expired.append(key_id)
+                self._on_change(key_id)
+        if report.deleted or report.expired:
             # Deleted rows can linger in database pages; make the material unrecoverable.
             self._store.reclaim()
         with self._store.unit_of_work() as uow:

@@ -62,16 +62,20 @@ class ServiceContext:
                 record.arn, v.version_id, record.key_spec, v.wrapped_material
             )
             for v in versions
+            if v.wrapped_material is not None
         }
         private_key = None
-        if is_asymmetric(record.key_spec):
-            private_key = self._parsed_private_key(record, materials[record.primary_version_id])
-        return CachedKey(record, materials, private_key, aliases)
+        primary = record.primary_version_id
+        if is_asymmetric(record.key_spec) and primary is not None and primary in materials:
+            private_key = self._parsed_private_key(record, primary, materials[primary])
+        return CachedKey(record, materials, private_key, aliases, tuple(versions))
 
-    def _parsed_private_key(self, record: KeyRecord, material: bytes) -> AsymmetricKey:
+    def _parsed_private_key(
+        self, record: KeyRecord, version_id: bytes, material: bytes
+    ) -> AsymmetricKey:
         # Parsing checks an RSA key, which takes 50-300 ms: reuse the parsed key
         # whenever the cache reloads an unchanged version.
-        name = (record.key_id, record.primary_version_id)
+        name = (record.key_id, version_id)
         parsed = self._private_keys.get(name)
         if parsed is None:
             parsed = load_private_key(record.key_spec, material)

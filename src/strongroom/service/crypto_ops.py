@@ -127,8 +127,11 @@ def _reject_recipient(recipient: object) -> None:
 
 def seal(key: CachedKey, plaintext: bytes, encoded_context: bytes) -> bytes:
     record = key.record
+    material = key.primary_material
+    # A key whose state lets it encrypt has current material (primary_material checked).
+    assert record.primary_version_id is not None
     return blob.encrypt(
-        key.primary_material,
+        material,
         record.key_id,
         record.primary_version_id,
         plaintext,

@@ -14,6 +14,9 @@ HTTP status. The http layer maps exceptions by MRO; anything that is not a
     │   ├── DisabledException
     │   ├── KMSInvalidStateException
     │   ├── InvalidCiphertextException        (always an empty message)
+    │   ├── IncorrectKeyMaterialException
+    │   ├── InvalidImportTokenException
+    │   ├── ExpiredImportTokenException
     │   ├── IncorrectKeyException
     │   ├── InvalidKeyUsageException
     │   ├── InvalidAliasNameException
@@ -98,6 +101,24 @@ class InvalidCiphertextException(ClientError):
 
     def __init__(self) -> None:
         super().__init__("")
+
+
+class IncorrectKeyMaterialException(ClientError):
+    """ImportKeyMaterial: material that is invalid for the key, or not the key's own."""
+
+    code = "IncorrectKeyMaterialException"
+
+
+class InvalidImportTokenException(ClientError):
+    """ImportKeyMaterial: a token that is malformed, modified, or for another key."""
+
+    code = "InvalidImportTokenException"
+
+
+class ExpiredImportTokenException(ClientError):
+    """ImportKeyMaterial: a genuine token past its 24 hours."""
+
+    code = "ExpiredImportTokenException"
 
 
 class IncorrectKeyException(ClientError):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from strongroom.crypto.asymmetric import AsymmetricKey
-from strongroom.domain.keys import KeyRecord
+from strongroom.domain.keys import KeyRecord, KeyVersion
 
 V = TypeVar("V")
 
@@ -31,10 +31,16 @@ class CachedKey:
     private_key: AsymmetricKey | None = None
     # The key's alias names, for the kms:ResourceAliases condition key.
     aliases: tuple[str, ...] = ()
+    # The key's versions, oldest first (DescribeKey shows their import expiry).
+    versions: tuple[KeyVersion, ...] = ()
 
     @property
     def primary_material(self) -> bytes:
-        return self.materials[self.record.primary_version_id]
+        """The current material. Only for keys whose state allows crypto, which have it."""
+        primary = self.record.primary_version_id
+        if primary is None or primary not in self.materials:
+            raise KeyError(f"{self.record.arn} has no current key material")
+        return self.materials[primary]
 
 
 class TtlCache(Generic[V]):

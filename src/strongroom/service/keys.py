@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from strongroom.crypto.key_import import IMPORTABLE_SPECS
 from strongroom.domain.keys import KeyRecord, KeyState, KeyVersion
 from strongroom.domain.tags import Tag
 from strongroom.service.arns import key_arn
@@ -25,6 +27,8 @@ from strongroom.service.principal_checks import require_existing_principals
 from strongroom.service.tag_rules import check_new_tags, check_tag_count
 
 VERSION_ID_LENGTH = 32
+EXTERNAL = "EXTERNAL"
+KEY_MATERIAL_EXPIRES = "KEY_MATERIAL_EXPIRES"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +51,31 @@ class KeyMetadata:
     key_agreement_algorithms: list[str] | None = None
     mac_algorithms: list[str] | None = None
     deletion_date: float | None = None
+    valid_to: float | None = None
+    expiration_model: str | None = None
     current_key_material_id: str | None = None
 
 
-def key_metadata(record: KeyRecord) -> KeyMetadata:
+def _expiry(record: KeyRecord, versions: Sequence[KeyVersion]) -> tuple[str | None, float | None]:
+    """(ExpirationModel, ValidTo) of a key: for EXTERNAL keys only (kms-semantics §8).
+
+    ValidTo is the earliest expiry among the materials present; the model is
+    KEY_MATERIAL_EXPIRES when there is one, else that of the current material.
+    """
+    if record.origin != EXTERNAL:
+        return None, None
+    expiries = [v.valid_to for v in versions if v.has_material and v.valid_to is not None]
+    if expiries:
+        return KEY_MATERIAL_EXPIRES, min(expiries)
+    current = next((v for v in versions if v.version_id == record.primary_version_id), None)
+    if current is None or not current.has_material:
+        return None, None
+    return current.expiration_model, None
+
+
+def key_metadata(record: KeyRecord, versions: Sequence[KeyVersion] = ()) -> KeyMetadata:
+    """DescribeKey's KeyMetadata; ``versions`` supply the import expiry of EXTERNAL keys."""
+    expiration_model, valid_to = _expiry(record, versions)
     return KeyMetadata(
         aws_account_id=record.account_id,
         key_id=record.key_id,
@@ -67,9 +92,11 @@ def key_metadata(record: KeyRecord) -> KeyMetadata:
         multi_region=record.multi_region,
         **algorithm_lists(record.key_spec, record.key_usage),
         deletion_date=record.deletion_date,
+        valid_to=valid_to,
+        expiration_model=expiration_model,
         # AWS shows material ids only for symmetric encryption keys.
-        current_key_material_id=record.material_id
-        if record.key_spec == "SYMMETRIC_DEFAULT"
+        current_key_material_id=record.primary_version_id.hex()
+        if record.key_spec == "SYMMETRIC_DEFAULT" and record.primary_version_id is not None
         else None,
     )
 
@@ -99,9 +126,17 @@ async def create_key(
 ) -> KeyMetadataResult:
     spec, usage = choose_spec_and_usage(req.key_spec, req.customer_master_key_spec, req.key_usage)
     origin = req.origin or "AWS_KMS"
-    if origin != "AWS_KMS" or req.custom_key_store_id is not None or req.xks_key_id is not None:
+    if (
+        origin not in ("AWS_KMS", EXTERNAL)
+        or req.custom_key_store_id is not None
+        or req.xks_key_id is not None
+    ):
         raise UnsupportedOperationException(
             f"Origin {origin} and custom key stores are not supported by this server yet."
+        )
+    if origin == EXTERNAL and spec not in IMPORTABLE_SPECS:
+        raise UnsupportedOperationException(
+            f"Origin EXTERNAL is not supported for keys with KeySpec {spec}."
         )
     if req.multi_region:
         raise UnsupportedOperationException("Multi-Region keys are not supported by this server.")
@@ -137,10 +172,21 @@ async def create_key(
         and not await ctx.authorizer.keeps_access(caller, arn, caller.account_id, parsed_policy)
     ):
         raise MalformedPolicyDocumentException(LOCKOUT_MESSAGE)
-    version_id = secrets.token_bytes(VERSION_ID_LENGTH)
-    # RSA key generation takes up to seconds: never on the event loop.
-    material = await ctx.run(lambda: ctx.keystore.new_material(spec))
     now = ctx.clock.now()
+    version: KeyVersion | None = None
+    if origin == EXTERNAL:
+        # No material until ImportKeyMaterial; its id is derived from the material then.
+        version_id = None
+    else:
+        version_id = secrets.token_bytes(VERSION_ID_LENGTH)
+        # RSA key generation takes up to seconds: never on the event loop.
+        material = await ctx.run(lambda: ctx.keystore.new_material(spec))
+        version = KeyVersion(
+            key_id=key_id,
+            version_id=version_id,
+            wrapped_material=ctx.keystore.wrap(arn, version_id, spec, material),
+            created_at=now,
+        )
     record = KeyRecord(
         key_id=key_id,
         account_id=caller.account_id,
@@ -150,17 +196,11 @@ async def create_key(
         key_usage=usage,
         origin=origin,
         key_manager="CUSTOMER",
-        state=KeyState.ENABLED,
+        state=KeyState.PENDING_IMPORT if origin == EXTERNAL else KeyState.ENABLED,
         description=req.description or "",
         created_at=now,
         primary_version_id=version_id,
         policy=req.policy,
-    )
-    version = KeyVersion(
-        key_id=key_id,
-        version_id=version_id,
-        wrapped_material=ctx.keystore.wrap(arn, version_id, spec, material),
-        created_at=now,
     )
 
     def write() -> None:
@@ -183,7 +223,7 @@ async def describe_key(
     ctx: ServiceContext, caller: Caller, req: DescribeKeyRequest
 ) -> KeyMetadataResult:
     key = await cached_key(ctx, caller, req.key_id, "DescribeKey", grant_tokens=req.grant_tokens)
-    return KeyMetadataResult(key_metadata(key.record))
+    return KeyMetadataResult(key_metadata(key.record, key.versions))
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from strongroom.service import (
     data_key_pairs,
     deletion,
     grants,
+    imports,
     key_agreement,
     keys,
     macs,
@@ -86,6 +87,17 @@ OPERATIONS: dict[str, Operation] = _table(
         "DeriveSharedSecret",
         key_agreement.DeriveSharedSecretRequest,
         key_agreement.derive_shared_secret,
+    ),
+    (
+        "GetParametersForImport",
+        imports.GetParametersForImportRequest,
+        imports.get_parameters_for_import,
+    ),
+    ("ImportKeyMaterial", imports.ImportKeyMaterialRequest, imports.import_key_material),
+    (
+        "DeleteImportedKeyMaterial",
+        imports.DeleteImportedKeyMaterialRequest,
+        imports.delete_imported_key_material,
     ),
     (
         "GenerateDataKeyPair",

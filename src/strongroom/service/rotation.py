@@ -22,12 +22,13 @@ from strongroom.service.context import ServiceContext
 from strongroom.service.errors import (
     ConflictException,
     InvalidMarkerException,
+    KMSInvalidStateException,
     LimitExceededException,
     UnsupportedOperationException,
 )
 from strongroom.service.key_specs import SYMMETRIC_DEFAULT
 from strongroom.service.key_updates import update_key
-from strongroom.service.keys import VERSION_ID_LENGTH, EmptyResult, KeyIdRequest
+from strongroom.service.keys import EXTERNAL, VERSION_ID_LENGTH, EmptyResult, KeyIdRequest
 from strongroom.service.lookup import authorized_key_id, cached_key, locked_key
 from strongroom.service.markers import make_marker, read_marker
 
@@ -40,9 +41,14 @@ AUTOMATIC = "AUTOMATIC"
 ON_DEMAND = "ON_DEMAND"
 
 
-def check_rotatable(record: KeyRecord) -> None:
-    """Raise UnsupportedOperationException unless the key's material can rotate."""
-    if record.origin != "AWS_KMS":
+def check_rotatable(record: KeyRecord, *, imported: bool = False) -> None:
+    """Raise UnsupportedOperationException unless the key's material can rotate.
+
+    ``imported``: the operation also serves symmetric keys with imported
+    material (RotateKeyOnDemand, ListKeyRotations, GetKeyRotationStatus);
+    automatic rotation is for origin AWS_KMS only (kms-semantics §6).
+    """
+    if record.origin != "AWS_KMS" and not (imported and record.origin == EXTERNAL):
         raise UnsupportedOperationException(
             f"{record.arn} origin is {record.origin} which is not valid for this operation."
         )
@@ -65,6 +71,30 @@ def rotate(
         updated = dataclasses.replace(
             updated, next_rotation_at=now + record.rotation_period_days * DAY
         )
+    uow.keys.update(updated)
+    return updated
+
+
+def rotate_in_imported(
+    uow: UnitOfWork, record: KeyRecord, versions: list[KeyVersion], now: float
+) -> KeyRecord:
+    """Make the imported material pending rotation current (RotateKeyOnDemand of an EXTERNAL key).
+
+    Raises KMSInvalidStateException when no material is pending rotation.
+    """
+    pending = next((v for v in versions if v.pending_rotation), None)
+    if pending is None:
+        raise KMSInvalidStateException(
+            f"No available key material pending rotation for the key: {record.arn}."
+        )
+    uow.keys.update_version(
+        dataclasses.replace(
+            pending, pending_rotation=False, rotation_type=ON_DEMAND, created_at=now
+        )
+    )
+    updated = dataclasses.replace(
+        record, primary_version_id=pending.version_id, revision=record.revision + 1
+    )
     uow.keys.update(updated)
     return updated
 
@@ -151,7 +181,7 @@ async def get_key_rotation_status(
     record = key.record
     if record.key_manager != "AWS":
         # AWS managed keys rotate yearly, always; for the others, the usual checks.
-        check_rotatable(record)
+        check_rotatable(record, imported=True)
     # A key pending deletion reports rotation off; cancelling restores the setting.
     enabled = record.rotation_enabled and record.state is not KeyState.PENDING_DELETION
     if not enabled:
@@ -175,13 +205,16 @@ async def rotate_key_on_demand(
     def write() -> KeyRecord:
         with ctx.store.unit_of_work() as uow:
             record = locked_key(uow, caller, key_id, "RotateKeyOnDemand")
-            check_rotatable(record)
-            on_demand = sum(1 for v in uow.keys.versions(key_id) if v.rotation_type == ON_DEMAND)
+            check_rotatable(record, imported=True)
+            versions = uow.keys.versions(key_id)
+            on_demand = sum(1 for v in versions if v.rotation_type == ON_DEMAND)
             if on_demand >= MAX_ON_DEMAND_ROTATIONS:
                 raise LimitExceededException(
                     "The on-demand rotations limit has been reached for the given keyId. No more "
                     f"on-demand rotations can be performed for this key: {record.arn}"
                 )
+            if record.origin == EXTERNAL:
+                return rotate_in_imported(uow, record, versions, now)
             if (
                 record.rotation_enabled
                 and record.next_rotation_at is not None
@@ -211,8 +244,38 @@ class RotationsListEntry:
     key_id: str
     key_material_id: str
     key_material_state: str
+    key_material_description: str | None = None
+    import_state: str | None = None
+    expiration_model: str | None = None
+    valid_to: float | None = None
     rotation_date: float | None = None
     rotation_type: str | None = None
+
+
+def _rotations_entry(
+    record: KeyRecord, version: KeyVersion, current: bytes | None
+) -> RotationsListEntry:
+    if version.pending_rotation:
+        state = "PENDING_ROTATION"
+    else:
+        state = "CURRENT" if version.version_id == current else "NON_CURRENT"
+    entry = RotationsListEntry(
+        key_id=record.arn,
+        key_material_id=version.version_id.hex(),
+        key_material_state=state,
+        rotation_date=version.created_at if version.rotation_type else None,
+        rotation_type=version.rotation_type,
+    )
+    if record.origin != EXTERNAL:
+        return entry
+    # The import fields are shown for symmetric keys with imported material only.
+    return dataclasses.replace(
+        entry,
+        key_material_description=version.description,
+        import_state="IMPORTED" if version.has_material else "PENDING_IMPORT",
+        expiration_model=version.expiration_model,
+        valid_to=version.valid_to,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,11 +290,11 @@ async def list_key_rotations(
 ) -> ListKeyRotationsResult:
     key = await cached_key(ctx, caller, req.key_id, "ListKeyRotations", allow_alias=False)
     record = key.record
-    check_rotatable(record)
+    check_rotatable(record, imported=True)
     limit = req.limit or 100
     after = read_marker(req.marker)
 
-    def read() -> tuple[list[KeyVersion], bytes]:
+    def read() -> tuple[list[KeyVersion], bytes | None]:
         # The versions and the current one from one snapshot, never from the node cache.
         with ctx.store.unit_of_work(write=False) as uow:
             fresh = uow.keys.get(record.key_id)
@@ -240,13 +303,7 @@ async def list_key_rotations(
 
     versions, current = await ctx.run(read)
     entries = [
-        RotationsListEntry(
-            key_id=record.arn,
-            key_material_id=v.version_id.hex(),
-            key_material_state="CURRENT" if v.version_id == current else "NON_CURRENT",
-            rotation_date=v.created_at if v.rotation_type else None,
-            rotation_type=v.rotation_type,
-        )
+        _rotations_entry(record, v, current)
         for v in versions
         if v.rotation_type is not None or req.include_key_material == "ALL_KEY_MATERIAL"
     ]

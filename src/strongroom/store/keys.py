@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from strongroom.domain.errors import NotFound
 from strongroom.domain.keys import KeyRecord, KeyState, KeyVersion
@@ -34,17 +34,20 @@ class SqlKeyRepository:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    def insert(self, key: KeyRecord, version: KeyVersion) -> None:
-        """Add a key with its first version.
+    def insert(self, key: KeyRecord, version: KeyVersion | None) -> None:
+        """Add a key with its first version (None: an EXTERNAL key awaiting its material).
 
         Raises ``Conflict`` if the key id exists (nothing is written then), and
         ``ValueError`` if ``version`` is not the key's primary version.
         """
-        if version.key_id != key.key_id or version.version_id != key.primary_version_id:
+        expected = None if version is None else (version.key_id, version.version_id)
+        actual = None if key.primary_version_id is None else (key.key_id, key.primary_version_id)
+        if expected != actual:
             raise ValueError("the first version must belong to the key and be its primary")
         with constraint_errors(self._connection, f"key {key.key_id}"):
             self._connection.execute(insert(keys), [_key_row(key)])
-            self._connection.execute(insert(key_versions), [_version_row(version)])
+            if version is not None:
+                self._connection.execute(insert(key_versions), [_version_row(version)])
 
     def get(self, key_id: str, *, for_update: bool = False) -> KeyRecord | None:
         """The key, or None.
@@ -95,6 +98,47 @@ class SqlKeyRepository:
         subject = f"version {version.version_id.hex()} of key {version.key_id}"
         with constraint_errors(self._connection, subject):
             self._connection.execute(insert(key_versions), [_version_row(version)])
+
+    def update_version(self, version: KeyVersion) -> None:
+        """Write every field of an existing version but its ids. Raises ``NotFound``.
+
+        ``wrapped_material=None`` deletes the material: call ``Store.reclaim``
+        after the commit so its bytes do not linger in the database files.
+        """
+        row = _version_row(version)
+        result = self._connection.execute(
+            update(key_versions)
+            .where(
+                key_versions.c.key_id == version.key_id,
+                key_versions.c.version_id == version.version_id,
+            )
+            .values({k: v for k, v in row.items() if k not in ("key_id", "version_id")})
+        )
+        if result.rowcount == 0:
+            raise NotFound(f"version {version.version_id.hex()} of key {version.key_id}")
+
+    def delete_version(self, key_id: str, version_id: bytes) -> bool:
+        """Remove one version; False if it did not exist. The caller keeps the key coherent."""
+        result = self._connection.execute(
+            delete(key_versions).where(
+                key_versions.c.key_id == key_id, key_versions.c.version_id == version_id
+            )
+        )
+        return result.rowcount > 0
+
+    def due_for_expiry(self, now: float, *, limit: int) -> builtins.list[str]:
+        """Ids of keys holding imported material whose ValidTo is at or before ``now``."""
+        query = (
+            select(key_versions.c.key_id)
+            .where(
+                key_versions.c.valid_to <= now,
+                key_versions.c.wrapped_material.is_not(None),
+            )
+            .group_by(key_versions.c.key_id)
+            .order_by(func.min(key_versions.c.valid_to))
+            .limit(limit)
+        )
+        return list(self._connection.execute(query).scalars())
 
     def delete(self, key_id: str) -> None:
         """Remove a key with all of its versions, tags and aliases. No-op if absent."""
@@ -164,7 +208,8 @@ def _key_row(key: KeyRecord) -> dict[str, Any]:
         "state": key.state.value,
         "description": key.description,
         "created_at": key.created_at,
-        "primary_version_id": key.primary_version_id,
+        # None is stored as b"": the column predates keys without material.
+        "primary_version_id": key.primary_version_id or b"",
         "policy": key.policy,
         "deletion_date": key.deletion_date,
         "pending_window_days": key.pending_window_days,
@@ -189,7 +234,7 @@ def _key_record(row: Row[Any]) -> KeyRecord:
         state=KeyState(row.state),
         description=row.description,
         created_at=row.created_at,
-        primary_version_id=bytes(row.primary_version_id),
+        primary_version_id=bytes(row.primary_version_id) or None,
         policy=row.policy,
         deletion_date=row.deletion_date,
         pending_window_days=row.pending_window_days,
@@ -208,6 +253,10 @@ def _version_row(version: KeyVersion) -> dict[str, Any]:
         "wrapped_material": version.wrapped_material,
         "created_at": version.created_at,
         "rotation_type": version.rotation_type,
+        "expiration_model": version.expiration_model,
+        "valid_to": version.valid_to,
+        "description": version.description,
+        "pending_rotation": version.pending_rotation,
     }
 
 
@@ -215,7 +264,11 @@ def _key_version(row: Row[Any]) -> KeyVersion:
     return KeyVersion(
         key_id=row.key_id,
         version_id=bytes(row.version_id),
-        wrapped_material=bytes(row.wrapped_material),
+        wrapped_material=None if row.wrapped_material is None else bytes(row.wrapped_material),
         created_at=row.created_at,
         rotation_type=row.rotation_type,
+        expiration_model=row.expiration_model,
+        valid_to=row.valid_to,
+        description=row.description,
+        pending_rotation=row.pending_rotation,
     )

@@ -112,6 +112,8 @@ keys = Table(
     Column("state", String, nullable=False),  # KeyState's value, e.g. "Enabled"
     Column("description", Text, nullable=False),
     Column("created_at", Double, nullable=False),
+    # Empty (b"") for an EXTERNAL key that never had material imported: the
+    # store maps it to None (a NOT NULL column, as created by migration 0001).
     Column("primary_version_id", LargeBinary, nullable=False),
     Column("policy", Text, nullable=True),
     Column("deletion_date", Double, nullable=True),
@@ -134,13 +136,21 @@ key_versions = Table(
     metadata,
     Column("key_id", IdText, nullable=False),
     Column("version_id", LargeBinary, nullable=False),
-    Column("wrapped_material", LargeBinary, nullable=False),
+    # NULL once imported material is deleted or expires (the version itself stays).
+    Column("wrapped_material", LargeBinary, nullable=True),
     Column("created_at", Double, nullable=False),
     Column("rotation_type", String, nullable=True),
+    # Imported material only: expiration model, expiry time, KeyMaterialDescription.
+    Column("expiration_model", String, nullable=True),
+    Column("valid_to", Double, nullable=True),
+    Column("description", Text, nullable=True),
+    Column("pending_rotation", Boolean, nullable=False),
     PrimaryKeyConstraint("key_id", "version_id", name="pk_key_versions"),
     ForeignKeyConstraint(
         ["key_id"], ["keys.key_id"], name="fk_key_versions_key_id_keys", ondelete="CASCADE"
     ),
+    # Serves the import-expiry job's search for material whose ValidTo has passed.
+    Index("ix_key_versions_valid_to", "valid_to"),
 )
 
 aliases = Table(
