@@ -22,7 +22,14 @@ from typing import Final
 
 from strongroom.crypto.wrapping import RootKey, UnwrapError
 
-__all__ = ["ImportParameters", "TokenExpired", "TokenInvalid", "open_token", "seal_token"]
+__all__ = [
+    "ImportParameters",
+    "TokenExpired",
+    "TokenInvalid",
+    "open_token",
+    "seal_token",
+    "token_aad",
+]
 
 TOKEN_FORMAT: Final = 1
 _AAD_LABEL: Final = b"strongroom import token v1"
@@ -53,7 +60,8 @@ class ImportParameters:
         )
 
 
-def _aad(key_arn: str) -> bytes:
+def token_aad(key_arn: str) -> bytes:
+    """The associated data that binds a token to its key."""
     parts = (_AAD_LABEL, key_arn.encode())
     return b"".join(len(p).to_bytes(2, "big") + p for p in parts)
 
@@ -74,7 +82,7 @@ def seal_token(
         + _field(parameters.wrapping_key_spec)
         + parameters.wrapping_private_key
     )
-    return root_key.wrap(plaintext, _aad(key_arn), nonce=nonce)
+    return root_key.wrap(plaintext, token_aad(key_arn), nonce=nonce)
 
 
 def open_token(root_key: RootKey, key_arn: str, token: bytes, *, now: float) -> ImportParameters:
@@ -84,7 +92,7 @@ def open_token(root_key: RootKey, key_arn: str, token: bytes, *, now: float) -> 
     token), TokenExpired if it opens but ``now`` is past its expiry.
     """
     try:
-        plaintext = root_key.unwrap(token, _aad(key_arn))
+        plaintext = root_key.unwrap(token, token_aad(key_arn))
     except UnwrapError:
         raise TokenInvalid from None
     try:

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -346,6 +346,7 @@ def test_each_pass_records_its_report(
         "node": "node-a",
         "rotated": [rotating.key_id],
         "deleted": [deleting.key_id],
+        "expired": [],
         "failed": [],
     }
     assert report == JobReport(NOW, "node-a", [rotating.key_id], [deleting.key_id], [])
@@ -646,3 +647,67 @@ def test_concurrent_schedulers_take_the_free_lease_exactly_once(
     passes = [job.passes for job in runners]
     assert sorted(passes) == [0] * (nodes - 1) + [1]
     assert lease_holder(stores[0]) == (f"node-{passes.index(1)}", NOW + 10.0)
+
+
+# --------------------------------------------------------------------------- import expiry
+
+
+def imported_key(
+    keystore: DefaultKeyStore, *, valid_to: float | None, state: KeyState = KeyState.ENABLED
+) -> tuple[KeyRecord, KeyVersion]:
+    """An EXTERNAL key whose imported material expires at ``valid_to`` (None: never)."""
+    record, version = new_key(keystore, state=state)
+    model = "KEY_MATERIAL_DOES_NOT_EXPIRE" if valid_to is None else "KEY_MATERIAL_EXPIRES"
+    return (
+        replace(record, origin="EXTERNAL"),
+        replace(version, expiration_model=model, valid_to=valid_to),
+    )
+
+
+def test_expired_imported_material_is_deleted_and_the_key_goes_pending_import(
+    store: SqlStore, keystore: DefaultKeyStore, clock: FixedClock
+) -> None:
+    expired, disabled, pending_deletion, later, never = add_keys(
+        store,
+        [
+            imported_key(keystore, valid_to=NOW),
+            imported_key(keystore, valid_to=NOW - 10, state=KeyState.DISABLED),
+            imported_key(keystore, valid_to=NOW - 5, state=KeyState.PENDING_DELETION),
+            imported_key(keystore, valid_to=NOW + 1),
+            imported_key(keystore, valid_to=None),
+        ],
+    )
+    changed: list[str] = []
+    report = JobRunner(store, keystore, clock, node="n", on_change=changed.append).run_once()
+
+    assert sorted(report.expired) == sorted(
+        [expired.key_id, disabled.key_id, pending_deletion.key_id]
+    )
+    assert sorted(changed) == sorted(report.expired)
+    for key in (expired, disabled):
+        assert get(store, key.key_id) == replace(
+            key, state=KeyState.PENDING_IMPORT, revision=key.revision + 1
+        )
+    assert get(store, pending_deletion.key_id).state is KeyState.PENDING_DELETION  # type: ignore[union-attr]
+    for key in (expired, disabled, pending_deletion):
+        (version,) = versions(store, key.key_id)
+        assert version.wrapped_material is None
+        assert version.valid_to is None
+        assert version.version_id == key.primary_version_id
+    for key in (later, never):
+        assert get(store, key.key_id) == key
+        assert versions(store, key.key_id)[0].has_material
+    # Nothing is due twice.
+    assert runner(store, keystore, clock, "n").run_once().expired == []
+
+
+def test_concurrent_passes_expire_material_once(
+    store: SqlStore, keystore: DefaultKeyStore, clock: FixedClock
+) -> None:
+    keys = add_keys(store, [imported_key(keystore, valid_to=NOW - i) for i in range(20)])
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        reports = list(
+            pool.map(lambda n: runner(store, keystore, clock, f"node-{n}").run_once(), range(4))
+        )
+    expired = [key_id for report in reports for key_id in report.expired]
+    assert sorted(expired) == sorted(key.key_id for key in keys)

@@ -369,6 +369,91 @@ def test_add_existing_version_raises_conflict(store: Store) -> None:
         uow.keys.add_version(make_key(key.key_id)[1])
 
 
+def test_a_key_without_material_reads_back_equal(store: Store) -> None:
+    key, _ = make_key()
+    external = replace(
+        key, origin="EXTERNAL", state=KeyState.PENDING_IMPORT, primary_version_id=None
+    )
+    with store.unit_of_work() as uow:
+        uow.keys.insert(external, None)
+    with store.unit_of_work(write=False) as uow:
+        assert uow.keys.get(key.key_id) == external
+        assert uow.keys.versions(key.key_id) == []
+    with store.unit_of_work() as uow, pytest.raises(ValueError):
+        uow.keys.insert(replace(external, key_id="other"), make_key("other")[1])
+
+
+def test_imported_version_fields_read_back_and_update_in_place(store: Store) -> None:
+    key = add_key(store)
+    imported = KeyVersion(
+        key.key_id,
+        version_id_for(key.key_id, 1),
+        b"imported",
+        NOW + 1,
+        expiration_model="KEY_MATERIAL_EXPIRES",
+        valid_to=NOW + 3600.5,
+        description="from the HSM",
+        pending_rotation=True,
+    )
+    with store.unit_of_work() as uow:
+        uow.keys.add_version(imported)
+    cleared = replace(
+        imported,
+        wrapped_material=None,
+        valid_to=None,
+        expiration_model=None,
+        pending_rotation=False,
+        rotation_type="ON_DEMAND",
+        created_at=NOW + 5,
+    )
+    with store.unit_of_work(write=False) as uow:
+        assert uow.keys.versions(key.key_id)[1] == imported
+    with store.unit_of_work() as uow:
+        uow.keys.update_version(cleared)
+    with store.unit_of_work(write=False) as uow:
+        assert uow.keys.versions(key.key_id) == [make_key()[1], cleared]
+        assert not cleared.has_material
+    with store.unit_of_work() as uow, pytest.raises(NotFound):
+        uow.keys.update_version(replace(cleared, version_id=version_id_for(key.key_id, 9)))
+
+
+def test_delete_version_removes_only_that_version(store: Store) -> None:
+    key = add_key(store)
+    extra = KeyVersion(key.key_id, version_id_for(key.key_id, 1), b"v", NOW + 1)
+    with store.unit_of_work() as uow:
+        uow.keys.add_version(extra)
+    with store.unit_of_work() as uow:
+        assert uow.keys.delete_version(key.key_id, extra.version_id) is True
+        assert uow.keys.delete_version(key.key_id, extra.version_id) is False
+    with store.unit_of_work(write=False) as uow:
+        assert uow.keys.versions(key.key_id) == [make_key()[1]]
+
+
+def test_due_for_expiry_finds_present_material_past_its_valid_to(store: Store) -> None:
+    for key_id, valid_to, present in [
+        ("expired-first", NOW - 20, True),
+        ("expired-now", NOW, True),
+        ("already-deleted", NOW - 30, False),
+        ("later", NOW + 1, True),
+        ("never", None, True),
+    ]:
+        key = add_key(store, key_id)
+        version = KeyVersion(
+            key_id,
+            version_id_for(key_id, 1),
+            b"m" if present else None,
+            NOW,
+            expiration_model=None if valid_to is None else "KEY_MATERIAL_EXPIRES",
+            valid_to=valid_to,
+        )
+        with store.unit_of_work() as uow:
+            uow.keys.add_version(version)
+        assert key.key_id == key_id
+    with store.unit_of_work(write=False) as uow:
+        assert uow.keys.due_for_expiry(NOW, limit=10) == ["expired-first", "expired-now"]
+        assert uow.keys.due_for_expiry(NOW, limit=1) == ["expired-first"]
+
+
 def test_delete_removes_the_key_with_its_versions_tags_and_aliases(store: Store) -> None:
     doomed = add_key(store, "doomed")
     kept = add_key(store, "kept")
