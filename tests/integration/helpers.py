@@ -34,6 +34,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials as BotoCredentials
 from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REGION = "us-east-1"
@@ -892,3 +895,42 @@ def allow(actions: Strings, resources: Strings = "*", **extra: Any) -> dict[str,
 def deny(actions: Strings, resources: Strings = "*", **extra: Any) -> dict[str, Any]:
     """An identity-policy Deny statement (add ``Principal=...`` for a key policy)."""
     return {"Effect": "Deny", "Action": actions, "Resource": resources, **extra}
+
+
+# --------------------------------------------------------------------------- imported material
+
+
+def wrap(public_key_der: bytes, algorithm: str, material: bytes) -> bytes:
+    """Encrypt ``material`` for import as the AWS documentation describes."""
+    public = serialization.load_der_public_key(public_key_der)
+    assert isinstance(public, rsa.RSAPublicKey)
+    # SHA-1 is what the *_SHA_1 wrapping algorithms are made of (OAEP, not signatures).
+    sha1 = algorithm.endswith("SHA_1")
+    digest: hashes.HashAlgorithm = hashes.SHA1() if sha1 else hashes.SHA256()  # noqa: S303
+    oaep = padding.OAEP(mgf=padding.MGF1(digest), algorithm=digest, label=None)
+    if algorithm.startswith("RSA_AES_KEY_WRAP"):
+        aes_key = os.urandom(32)
+        return public.encrypt(aes_key, oaep) + aes_key_wrap_with_padding(aes_key, material)
+    return public.encrypt(material, oaep)
+
+
+def import_material(
+    kms: Any,
+    key_id: str,
+    material: bytes,
+    algorithm: str = "RSAES_OAEP_SHA_256",
+    wrapping_spec: str = "RSA_2048",
+    **extra: Any,
+) -> dict[str, Any]:
+    if "ValidTo" not in extra and "ExpirationModel" not in extra:
+        extra["ExpirationModel"] = "KEY_MATERIAL_DOES_NOT_EXPIRE"
+    params = kms.get_parameters_for_import(
+        KeyId=key_id, WrappingAlgorithm=algorithm, WrappingKeySpec=wrapping_spec
+    )
+    response: dict[str, Any] = kms.import_key_material(
+        KeyId=key_id,
+        ImportToken=params["ImportToken"],
+        EncryptedKeyMaterial=wrap(params["PublicKey"], algorithm, material),
+        **extra,
+    )
+    return response

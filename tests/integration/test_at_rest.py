@@ -7,7 +7,17 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from .helpers import Account, Server, create_key, find_secrets, postgres_dump_rows
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from .helpers import (
+    Account,
+    Server,
+    create_key,
+    find_secrets,
+    import_material,
+    postgres_dump_rows,
+)
 
 # init writes the admin's access key here on purpose, for the AWS CLI profile.
 EXPECTED_SECRET_FILES = {"credentials"}
@@ -69,7 +79,35 @@ def make_secrets(kms: Any, server: Server, other_account: Account) -> dict[str, 
         recovered = kms.decrypt(CiphertextBlob=without["CiphertextBlob"])["Plaintext"]
         needles[f"data key without plaintext {index}"] = recovered
     needles["random bytes"] = kms.generate_random(NumberOfBytes=64)["Plaintext"]
+    needles.update(import_secrets(kms))
     return needles
+
+
+def import_secrets(kms: Any) -> dict[str, bytes]:
+    """Import known material (and delete one), returning the material and its private scalar."""
+    symmetric = create_key(kms, Origin="EXTERNAL")["Arn"]
+    symmetric_material = os.urandom(32)
+    import_material(kms, symmetric, symmetric_material)
+    kms.encrypt(KeyId=symmetric, Plaintext=b"x")
+    deleted = create_key(kms, Origin="EXTERNAL", KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
+    deleted_material = os.urandom(32)
+    import_material(kms, deleted["Arn"], deleted_material)
+    kms.delete_imported_key_material(KeyId=deleted["Arn"])
+    signing = create_key(kms, Origin="EXTERNAL", KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")
+    private = ec.generate_private_key(ec.SECP256R1())
+    der = private.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    import_material(kms, signing["Arn"], der, "RSA_AES_KEY_WRAP_SHA_256", "RSA_3072")
+    kms.sign(KeyId=signing["Arn"], Message=b"m", SigningAlgorithm="ECDSA_SHA_256")
+    return {
+        "imported symmetric material": symmetric_material,
+        "imported and deleted HMAC material": deleted_material,
+        "imported EC private key": der,
+        "imported EC private scalar": private.private_numbers().private_value.to_bytes(32, "big"),
+    }
 
 
 def test_no_secret_appears_in_clear_in_the_data_dir_or_the_server_log(

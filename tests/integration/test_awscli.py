@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import Account, AwsCli, unique_alias
+from .helpers import Account, AwsCli, unique_alias, wrap
 
 pytestmark = pytest.mark.awscli
 
@@ -138,3 +138,46 @@ def test_cli_get_key_policy_as_text(aws_cli: AwsCli, cli_key: dict[str, Any]) ->
         "Policy",
     ).json()
     assert "kms:*" in result
+
+
+def test_cli_imports_key_material(aws_cli: AwsCli, tmp_path: Path) -> None:
+    """AWS's documented CLI flow: create-key --origin EXTERNAL, get-parameters-for-import,
+    wrap the material, import-key-material with fileb:// inputs, then use the key."""
+    created = aws_cli("kms", "create-key", "--origin", "EXTERNAL").json()["KeyMetadata"]
+    assert created["KeyState"] == "PendingImport"
+    params = aws_cli(
+        "kms",
+        "get-parameters-for-import",
+        "--key-id",
+        created["KeyId"],
+        "--wrapping-algorithm",
+        "RSAES_OAEP_SHA_256",
+        "--wrapping-key-spec",
+        "RSA_2048",
+    ).json()
+    material = os.urandom(32)
+    (tmp_path / "token.bin").write_bytes(base64.b64decode(params["ImportToken"]))
+    (tmp_path / "material.bin").write_bytes(
+        wrap(base64.b64decode(params["PublicKey"]), "RSAES_OAEP_SHA_256", material)
+    )
+    imported = aws_cli(
+        "kms",
+        "import-key-material",
+        "--key-id",
+        created["KeyId"],
+        "--encrypted-key-material",
+        "fileb://material.bin",
+        "--import-token",
+        "fileb://token.bin",
+        "--expiration-model",
+        "KEY_MATERIAL_DOES_NOT_EXPIRE",
+        cwd=tmp_path,
+    ).json()
+    assert imported["KeyId"] == created["Arn"]
+    described = aws_cli("kms", "describe-key", "--key-id", created["KeyId"]).json()
+    assert described["KeyMetadata"]["KeyState"] == "Enabled"
+    assert described["KeyMetadata"]["CurrentKeyMaterialId"] == imported["KeyMaterialId"]
+    deleted = aws_cli("kms", "delete-imported-key-material", "--key-id", created["KeyId"]).json()
+    assert deleted["KeyMaterialId"] == imported["KeyMaterialId"]
+    described = aws_cli("kms", "describe-key", "--key-id", created["KeyId"]).json()
+    assert described["KeyMetadata"]["KeyState"] == "PendingImport"

@@ -25,14 +25,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
-from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
 from .helpers import (
     Server,
     advance_clock,
     create_key,
     expect_error,
+    import_material,
     wait_until,
+    wrap,
 )
 
 DAY = 86_400.0
@@ -114,42 +115,6 @@ def allowed(algorithm: str, wrapping_spec: str, key_spec: str) -> bool:
     if key_spec.startswith("RSA_"):
         return False
     return not (key_spec == "ECC_NIST_P521" and wrapping_spec == "RSA_2048")
-
-
-def wrap(public_key_der: bytes, algorithm: str, material: bytes) -> bytes:
-    """Encrypt ``material`` for import as the AWS documentation describes."""
-    public = serialization.load_der_public_key(public_key_der)
-    assert isinstance(public, rsa.RSAPublicKey)
-    # SHA-1 is what the *_SHA_1 wrapping algorithms are made of (OAEP, not signatures).
-    sha1 = algorithm.endswith("SHA_1")
-    digest: hashes.HashAlgorithm = hashes.SHA1() if sha1 else hashes.SHA256()  # noqa: S303
-    oaep = padding.OAEP(mgf=padding.MGF1(digest), algorithm=digest, label=None)
-    if algorithm.startswith("RSA_AES_KEY_WRAP"):
-        aes_key = os.urandom(32)
-        return public.encrypt(aes_key, oaep) + aes_key_wrap_with_padding(aes_key, material)
-    return public.encrypt(material, oaep)
-
-
-def import_material(
-    kms: Any,
-    key_id: str,
-    material: bytes,
-    algorithm: str = "RSAES_OAEP_SHA_256",
-    wrapping_spec: str = "RSA_2048",
-    **extra: Any,
-) -> dict[str, Any]:
-    if "ValidTo" not in extra and "ExpirationModel" not in extra:
-        extra["ExpirationModel"] = "KEY_MATERIAL_DOES_NOT_EXPIRE"
-    params = kms.get_parameters_for_import(
-        KeyId=key_id, WrappingAlgorithm=algorithm, WrappingKeySpec=wrapping_spec
-    )
-    response: dict[str, Any] = kms.import_key_material(
-        KeyId=key_id,
-        ImportToken=params["ImportToken"],
-        EncryptedKeyMaterial=wrap(params["PublicKey"], algorithm, material),
-        **extra,
-    )
-    return response
 
 
 def external_key(kms: Any, spec: str = "SYMMETRIC_DEFAULT", usage: str | None = None) -> str:

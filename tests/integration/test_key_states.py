@@ -27,6 +27,10 @@ ERRORS = {
     "D": ("DisabledException", "is disabled."),
     "PD": ("KMSInvalidStateException", "is pending deletion."),
     "NPD": ("KMSInvalidStateException", "is not pending deletion."),
+    "OX": (
+        "UnsupportedOperationException",
+        "origin is AWS_KMS which is not valid for this operation.",
+    ),
 }
 
 # §3.3 rows, columns Enabled, Disabled, PendingDeletion; None = allowed. A suffix after
@@ -73,6 +77,10 @@ EXPECTED: dict[str, tuple[str | None, str | None, str | None]] = {
     "GenerateMac": (None, "D", "PD"),
     "VerifyMac": (None, "D", "PD"),
     "DeriveSharedSecret": (None, "D", "PD"),
+    # Import operations on keys of origin AWS_KMS (test_key_import covers EXTERNAL keys).
+    "GetParametersForImport": ("OX", "OX", "PD"),
+    "ImportKeyMaterial": ("OX", "OX", "PD"),
+    "DeleteImportedKeyMaterial": ("OX", "OX", "OX"),
 }
 
 SYMMETRIC, SIGNING, HMAC, AGREEMENT = "symmetric", "signing", "hmac", "agreement"
@@ -258,6 +266,18 @@ CALLS: dict[str, Callable[[Call], Any]] = {
         KeyId=c.subject.key_id, PendingWindowInDays=7
     ),
     "CancelKeyDeletion": lambda c: c.kms.cancel_key_deletion(KeyId=c.subject.key_id),
+    "GetParametersForImport": lambda c: c.kms.get_parameters_for_import(
+        KeyId=c.subject.key_id, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048"
+    ),
+    "ImportKeyMaterial": lambda c: c.kms.import_key_material(
+        KeyId=c.subject.key_id,
+        ImportToken=b"t" * 64,
+        EncryptedKeyMaterial=b"m" * 256,
+        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
+    ),
+    "DeleteImportedKeyMaterial": lambda c: c.kms.delete_imported_key_material(
+        KeyId=c.subject.key_id
+    ),
     "GenerateDataKeyPair": lambda c: c.kms.generate_data_key_pair(
         KeyId=c.subject.key_id, KeyPairSpec="ECC_NIST_P256"
     ),
