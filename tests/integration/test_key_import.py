@@ -298,6 +298,9 @@ def test_a_key_pending_import_refuses_crypto_and_enabling(kms: Any) -> None:
     assert kms.schedule_key_deletion(KeyId=key_arn, PendingWindowInDays=7)["KeyState"] == (
         "PendingDeletion"
     )
+    # Cancelling cannot make it Disabled: it has no material (kms-semantics §3.1).
+    kms.cancel_key_deletion(KeyId=key_arn)
+    assert state(kms, key_arn) == "PendingImport"
 
 
 def test_generated_keys_refuse_import(kms: Any) -> None:
@@ -365,12 +368,13 @@ def test_reimporting_different_material_is_refused(kms: Any) -> None:
 @pytest.mark.parametrize(
     ("key_spec", "material"),
     [
-        ("SYMMETRIC_DEFAULT", os.urandom(16)),
-        ("SYMMETRIC_DEFAULT", os.urandom(33)),
-        ("HMAC_256", os.urandom(31)),
-        ("HMAC_224", os.urandom(65)),
+        ("SYMMETRIC_DEFAULT", b"\x01" * 16),
+        ("SYMMETRIC_DEFAULT", b"\x02" * 33),
+        ("HMAC_256", b"\x03" * 31),
+        ("HMAC_224", b"\x04" * 65),
         ("ECC_NIST_P256", b"\x30\x03\x02\x01\x00"),
     ],
+    ids=["symmetric-16", "symmetric-33", "hmac256-31", "hmac224-65", "not-a-key"],
 )
 def test_material_invalid_for_the_key_spec_is_refused(
     kms: Any, key_spec: str, material: bytes
@@ -518,6 +522,8 @@ def test_delete_keeps_a_key_pending_deletion_and_disabled_keys_go_pending_import
     kms.schedule_key_deletion(KeyId=doomed, PendingWindowInDays=7)
     kms.delete_imported_key_material(KeyId=doomed)
     assert state(kms, doomed) == "PendingDeletion"
+    kms.cancel_key_deletion(KeyId=doomed)
+    assert state(kms, doomed) == "PendingImport"
 
     disabled = external_key(kms, "HMAC_384")
     import_material(kms, disabled, os.urandom(48))

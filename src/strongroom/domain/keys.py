@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -88,3 +89,12 @@ class KeyRecord:
         if self.primary_version_id is None:
             raise ValueError(f"{self.arn} has no key material")
         return self.primary_version_id.hex()
+
+
+def has_all_material(versions: Sequence[KeyVersion]) -> bool:
+    """Whether a key with these versions can be used: it has some and none lacks its material.
+
+    A key with imported material is Enabled (or Disabled) only while this holds,
+    and PendingImport otherwise (kms-semantics §8).
+    """
+    return bool(versions) and all(v.has_material for v in versions)

@@ -7,13 +7,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from strongroom.domain.keys import KeyRecord, KeyState
+from strongroom.domain.keys import KeyRecord, KeyState, has_all_material
 from strongroom.domain.repositories import UnitOfWork
 from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
 from strongroom.service.errors import ValidationException
 from strongroom.service.key_updates import update_key
 from strongroom.service.keys import KeyIdRequest
+from strongroom.service.lookup import authorized_key_id, locked_key
 from strongroom.service.rotation import DAY, KeyIdResult
 
 DEFAULT_PENDING_WINDOW_DAYS = 30
@@ -69,15 +70,26 @@ async def schedule_key_deletion(
 async def cancel_key_deletion(
     ctx: ServiceContext, caller: Caller, req: KeyIdRequest
 ) -> KeyIdResult:
-    record = await update_key(
-        ctx,
-        caller,
-        req.key_id,
-        "CancelKeyDeletion",
-        lambda r: dataclasses.replace(
-            r, state=KeyState.DISABLED, deletion_date=None, pending_window_days=None
-        ),
-    )
+    """The key goes to Disabled, or to PendingImport if it lacks imported material (§3.1)."""
+    operation = "CancelKeyDeletion"
+    key_id = await authorized_key_id(ctx, caller, req.key_id, operation)
+
+    def write() -> KeyRecord:
+        with ctx.store.unit_of_work() as uow:
+            record = locked_key(uow, caller, key_id, operation)
+            complete = has_all_material(uow.keys.versions(key_id))
+            updated = dataclasses.replace(
+                record,
+                state=KeyState.DISABLED if complete else KeyState.PENDING_IMPORT,
+                deletion_date=None,
+                pending_window_days=None,
+                revision=record.revision + 1,
+            )
+            uow.keys.update(updated)
+            return updated
+
+    record = await ctx.run(write)
+    ctx.keys.invalidate(key_id)
     return KeyIdResult(record.arn)
 
 

@@ -26,7 +26,7 @@ from strongroom.crypto.key_import import (
     unwrap_material,
     wrapping_refusal,
 )
-from strongroom.domain.keys import KeyRecord, KeyState, KeyVersion
+from strongroom.domain.keys import KeyRecord, KeyState, KeyVersion, has_all_material
 from strongroom.domain.repositories import UnitOfWork
 from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
@@ -256,7 +256,7 @@ def _choose_version(
 
 def _state_after(record: KeyRecord, versions: list[KeyVersion]) -> KeyState:
     """The key's state once its materials are ``versions``: Enabled needs all of them."""
-    complete = bool(versions) and all(v.has_material for v in versions)
+    complete = has_all_material(versions)
     if record.state is KeyState.PENDING_IMPORT and complete:
         return KeyState.ENABLED
     if record.state in (KeyState.ENABLED, KeyState.DISABLED) and not complete:

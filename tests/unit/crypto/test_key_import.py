@@ -97,8 +97,9 @@ def test_unknown_wrapping_key_spec_is_refused() -> None:
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
-@pytest.mark.parametrize("material", [os.urandom(32), os.urandom(128), os.urandom(1)])
-def test_each_algorithm_unwraps_what_it_wrapped(algorithm: str, material: bytes) -> None:
+@pytest.mark.parametrize("length", [1, 32, 128])
+def test_each_algorithm_unwraps_what_it_wrapped(algorithm: str, length: int) -> None:
+    material = os.urandom(length)
     private, public = wrapping_key()
     assert unwrap_material(algorithm, private, wrap(public, algorithm, material)) == material
 

@@ -34,6 +34,7 @@ def connect(url: str) -> Iterator[Connection]:
 # The newest migration; bump it with every new migration.
 HEAD_REVISION = "0006"
 
+
 def migrate(url: str) -> None:
     store = SqlStore(url)
     try:
