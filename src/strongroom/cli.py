@@ -354,6 +354,7 @@ def jobs_status(data_dir: Path | None, as_json: bool) -> None:
             last = uow.meta.get(LAST_RUN)
             due_rotation = uow.keys.due_for_rotation(now, limit=1000)
             due_deletion = uow.keys.due_for_deletion(now, limit=1000)
+            due_expiry = uow.keys.due_for_expiry(now, limit=1000)
     finally:
         store.close()
     last_run: dict[str, Any] | None = json.loads(last) if last else None
@@ -364,6 +365,7 @@ def jobs_status(data_dir: Path | None, as_json: bool) -> None:
         "last_run": last_run,
         "due_rotations": len(due_rotation),
         "due_deletions": len(due_deletion),
+        "due_expiries": len(due_expiry),
     }
     if as_json:
         click.echo(json.dumps(status))
@@ -375,11 +377,14 @@ def jobs_status(data_dir: Path | None, as_json: bool) -> None:
         click.echo(
             f"last pass:      {_iso(run['started_at'])} on {run['node']}: "
             f"{len(run['rotated'])} rotated, {len(run['deleted'])} deleted, "
-            f"{len(run['failed'])} failed"
+            f"{len(run.get('expired', []))} expired, {len(run['failed'])} failed"
         )
     else:
         click.echo("last pass:      never")
-    click.echo(f"due now:        {len(due_rotation)} rotations, {len(due_deletion)} deletions")
+    click.echo(
+        f"due now:        {len(due_rotation)} rotations, {len(due_deletion)} deletions, "
+        f"{len(due_expiry)} expiries of imported material"
+    )
 
 
 def _iso(epoch: float) -> str:
