@@ -198,10 +198,12 @@ def _choose_version(
     versions: list[KeyVersion],
     material_id: bytes,
     req: ImportKeyMaterialRequest,
-) -> tuple[KeyVersion | None, bool]:
-    """The existing version this import refills (None: a new one) and whether it is pending.
+) -> KeyVersion | None:
+    """The existing version this import refills, or None for new material.
 
-    Raises IncorrectKeyMaterialException, KMSInvalidStateException or
+    New material is the key's first, or (symmetric keys only, since the others
+    refuse ImportType) material pending rotation. Raises
+    IncorrectKeyMaterialException, KMSInvalidStateException or
     ValidationException as AWS does for the ImportType rules.
     """
     existing = next((v for v in versions if hmac.compare_digest(v.version_id, material_id)), None)
@@ -227,7 +229,7 @@ def _choose_version(
             raise IncorrectKeyMaterialException(
                 f"The key material is not the key material previously imported into {record.arn}."
             )
-        return existing, existing.pending_rotation
+        return existing
     # NEW_KEY_MATERIAL
     if req.key_material_id is not None:
         raise ValidationException(
@@ -238,12 +240,6 @@ def _choose_version(
             f"The key material is already associated with {record.arn}; "
             "import it with ImportType EXISTING_KEY_MATERIAL."
         )
-    if not versions:
-        return None, False
-    if not symmetric:
-        raise IncorrectKeyMaterialException(
-            f"The key material is not the key material previously imported into {record.arn}."
-        )
     pending = next((v for v in versions if v.pending_rotation), None)
     if pending is not None:
         raise KMSInvalidStateException(
@@ -251,7 +247,7 @@ def _choose_version(
             f"{record.arn}, because another key material (id: {pending.version_id.hex()}) "
             "is pending rotation."
         )
-    return None, True
+    return None
 
 
 def _state_after(record: KeyRecord, versions: list[KeyVersion]) -> KeyState:
@@ -289,7 +285,7 @@ async def import_key_material(
             record = locked_key(uow, caller, key_id, operation)
             _require_external(record)
             versions = uow.keys.versions(key_id)
-            existing, pending = _choose_version(record, versions, material_id, req)
+            existing = _choose_version(record, versions, material_id, req)
             wrapped = ctx.keystore.wrap(record.arn, material_id, record.key_spec, material)
             if existing is not None:
                 version = dataclasses.replace(
@@ -312,7 +308,8 @@ async def import_key_material(
                     expiration_model=model,
                     valid_to=valid_to,
                     description=req.key_material_description,
-                    pending_rotation=pending,
+                    # Material added to a key that has some waits for RotateKeyOnDemand.
+                    pending_rotation=bool(versions),
                 )
                 uow.keys.add_version(version)
                 versions = [*versions, version]

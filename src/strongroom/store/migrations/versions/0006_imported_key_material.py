@@ -9,7 +9,8 @@ A migration is a frozen copy of the DDL it applies: never import
 
 ``wrapped_material`` becomes nullable (deleted or expired imported material);
 on SQLite that rebuilds ``key_versions`` (batch mode), which no other table
-references.
+references. Downgrading fails while some imported material is deleted (NULL):
+re-import or destroy those keys first.
 """
 
 from __future__ import annotations
