@@ -263,6 +263,23 @@ def test_every_wrapping_algorithm_and_key_spec_imports_and_behaves_as_the_materi
     check_known_answers(kms, key_arn, key_spec, material)
 
 
+def test_imported_key_agreement_material_derives_the_same_secret(kms: Any) -> None:
+    private = ec.generate_private_key(ec.SECP384R1())
+    material = private.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    key_arn = external_key(kms, "ECC_NIST_P384", "KEY_AGREEMENT")
+    import_material(kms, key_arn, material, "RSA_AES_KEY_WRAP_SHA_256", "RSA_3072")
+    peer = ec.generate_private_key(ec.SECP384R1())
+    peer_public = peer.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    derived = kms.derive_shared_secret(
+        KeyId=key_arn, KeyAgreementAlgorithm="ECDH", PublicKey=peer_public
+    )["SharedSecret"]
+    assert derived == peer.exchange(ec.ECDH(), private.public_key())
+
+
 def test_rsa_pkcs1_and_sm2_wrapping_are_refused(kms: Any) -> None:
     key_arn = external_key(kms)
     for algorithm, wrapping_spec in [
@@ -301,6 +318,75 @@ def test_a_key_pending_import_refuses_crypto_and_enabling(kms: Any) -> None:
     # Cancelling cannot make it Disabled: it has no material (kms-semantics §3.1).
     kms.cancel_key_deletion(KeyId=key_arn)
     assert state(kms, key_arn) == "PendingImport"
+
+
+def test_the_pending_import_column_of_the_state_matrix(server: Server, kms: Any) -> None:
+    """kms-semantics §3.3, column PendingImport, on EXTERNAL keys of each kind."""
+    root_principal = f"arn:aws:iam::{server.account_id}:root"
+    symmetric = external_key(kms)
+    signing = external_key(kms, "ECC_NIST_P256")
+    hmac_key = external_key(kms, "HMAC_256")
+    pending = "KMSInvalidStateException"
+    refused: list[tuple[str, Any]] = [
+        (pending, lambda: kms.encrypt(KeyId=symmetric, Plaintext=b"x")),
+        (pending, lambda: kms.generate_data_key(KeyId=symmetric, KeySpec="AES_256")),
+        (pending, lambda: kms.rotate_key_on_demand(KeyId=symmetric)),
+        (
+            pending,
+            lambda: kms.create_grant(
+                KeyId=symmetric, GranteePrincipal=root_principal, Operations=["Encrypt"]
+            ),
+        ),
+        (pending, lambda: kms.sign(KeyId=signing, Message=b"m", SigningAlgorithm="ECDSA_SHA_256")),
+        (pending, lambda: kms.get_public_key(KeyId=signing)),
+        (
+            pending,
+            lambda: kms.generate_mac(KeyId=hmac_key, Message=b"m", MacAlgorithm="HMAC_SHA_256"),
+        ),
+        ("UnsupportedOperationException", lambda: kms.enable_key_rotation(KeyId=symmetric)),
+    ]
+    for code, call in refused:
+        with expect_error(code):
+            call()
+    # Allowed while pending import.
+    kms.update_key_description(KeyId=symmetric, Description="waiting for material")
+    kms.tag_resource(KeyId=symmetric, Tags=[{"TagKey": "byok", "TagValue": "yes"}])
+    kms.get_key_policy(KeyId=symmetric, PolicyName="default")
+    assert kms.get_key_rotation_status(KeyId=symmetric)["KeyRotationEnabled"] is False
+    assert (
+        kms.list_key_rotations(KeyId=symmetric, IncludeKeyMaterial="ALL_KEY_MATERIAL")["Rotations"]
+        == []
+    )
+    for key_arn in (symmetric, signing, hmac_key):
+        assert state(kms, key_arn) == "PendingImport"
+
+
+def test_import_into_disabled_and_pending_deletion_keys(kms: Any) -> None:
+    material = os.urandom(32)
+    key_arn = external_key(kms)
+    import_material(kms, key_arn, material)
+    kms.disable_key(KeyId=key_arn)
+    # Re-importing (e.g. to change the expiry) leaves a disabled key disabled.
+    import_material(kms, key_arn, material)
+    assert state(kms, key_arn) == "Disabled"
+    kms.schedule_key_deletion(KeyId=key_arn, PendingWindowInDays=7)
+    pending_deletion = f"{key_arn} is pending deletion."
+    with expect_error("KMSInvalidStateException", message=pending_deletion):
+        kms.get_parameters_for_import(
+            KeyId=key_arn, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048"
+        )
+    kms.cancel_key_deletion(KeyId=key_arn)
+    params = kms.get_parameters_for_import(
+        KeyId=key_arn, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048"
+    )
+    kms.schedule_key_deletion(KeyId=key_arn, PendingWindowInDays=7)
+    with expect_error("KMSInvalidStateException", message=pending_deletion):
+        kms.import_key_material(
+            KeyId=key_arn,
+            ImportToken=params["ImportToken"],
+            EncryptedKeyMaterial=wrap(params["PublicKey"], "RSAES_OAEP_SHA_256", material),
+            ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
+        )
 
 
 def test_generated_keys_refuse_import(kms: Any) -> None:
