@@ -58,7 +58,7 @@ def only_event(events: dict[str, list[dict[str, Any]]], rid: str) -> dict[str, A
     found = events.get(rid, [])
     assert len(found) == 1, f"request {rid}: {len(found)} events"
     event = found[0]
-    assert COMMON_FIELDS <= set(event), COMMON_FIELDS - set(event)
+    assert set(event) >= COMMON_FIELDS, COMMON_FIELDS - set(event)
     assert event["eventVersion"] == "1.08"
     assert event["eventType"] == "AwsApiCall"
     assert event["sourceIPAddress"] == "127.0.0.1"

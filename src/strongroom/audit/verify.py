@@ -74,6 +74,7 @@ def check_chain(
     problems = verdict.problems
     signed_at = {d.last_seq: d for d in digests}
     expected_seq, prev = head.anchor_seq + 1, head.anchor_hash
+    previous: AuditEvent | None = None
     hashes: dict[int, bytes] = {}
     if head.anchor_seq:
         hashes[head.anchor_seq] = head.anchor_hash
@@ -85,15 +86,16 @@ def check_chain(
                 f"seq {expected_seq - 1} to {_name(event)}"
             )
         elif event.prev_hash != prev:
+            before = "the chain's anchor" if previous is None else _name(previous)
             problems.append(
-                f"{_name(event)} does not follow the event before it: an event was "
-                "inserted, deleted or reordered here"
+                f"{_name(event)} does not follow {before}: one of them was inserted or "
+                "moved here (reordered), or events between them were deleted"
             )
         elif chain_hash(event.prev_hash, event.seq, event.record.encode("utf-8")) != event.hash:
             problems.append(f"{_name(event)} was modified (or moved from another position)")
         elif not _columns_agree(event):
             problems.append(f"{_name(event)} was modified: its columns differ from its record")
-        expected_seq, prev = event.seq + 1, event.hash
+        expected_seq, prev, previous = event.seq + 1, event.hash, event
         if event.seq in signed_at:
             hashes[event.seq] = event.hash
     verdict.last_seq = expected_seq - 1
