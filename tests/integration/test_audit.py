@@ -90,9 +90,7 @@ def test_each_operation_family_leaves_one_event_with_identity_parameters_and_res
     calls["TagResource"] = request_id(
         kms.tag_resource(KeyId=arn, Tags=[{"TagKey": "team", "TagValue": "audit"}])
     )
-    grant = kms.create_grant(
-        KeyId=arn, GranteePrincipal=account.root_arn(), Operations=["Decrypt"]
-    )
+    grant = kms.create_grant(KeyId=arn, GranteePrincipal=account.root_arn(), Operations=["Decrypt"])
     calls["CreateGrant"] = request_id(grant)
     calls["GetKeyPolicy"] = request_id(kms.get_key_policy(KeyId=arn, PolicyName="default"))
     calls["GenerateRandom"] = request_id(kms.generate_random(NumberOfBytes=16))
