@@ -6,8 +6,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from strongroom.domain.audit import AuditDigest, AuditEvent, AuditQuery, ChainHead, KeyUsage
+from strongroom.domain.audit import (
+    GENESIS_HASH,
+    AuditDigest,
+    AuditEvent,
+    AuditQuery,
+    ChainHead,
+    KeyUsage,
+)
 from strongroom.store.schema import (
     audit_chain,
     audit_digests,
@@ -64,7 +72,31 @@ class SqlAuditRepository:
         query = select(audit_chain).where(audit_chain.c.id == _HEAD_ID)
         if for_update:
             query = query.with_for_update()
-        row = self._connection.execute(query).one()
+        row = self._connection.execute(query).first()
+        if row is None and not for_update:
+            return ChainHead(0, GENESIS_HASH, 0, GENESIS_HASH)
+        if row is None:
+            # The migration seeds this row; recreate it if it went missing (a
+            # truncated table) so the lock has something to hold. A chain that
+            # had events then fails verification, as it should.
+            statement = (
+                postgresql.insert(audit_chain)
+                if self._connection.dialect.name == "postgresql"
+                else sqlite.insert(audit_chain)
+            )
+            self._connection.execute(
+                statement.on_conflict_do_nothing(index_elements=["id"]),
+                [
+                    {
+                        "id": _HEAD_ID,
+                        "seq": 0,
+                        "hash": GENESIS_HASH,
+                        "anchor_seq": 0,
+                        "anchor_hash": GENESIS_HASH,
+                    }
+                ],
+            )
+            row = self._connection.execute(query).one()
         return ChainHead(row.seq, bytes(row.hash), row.anchor_seq, bytes(row.anchor_hash))
 
     def set_head(self, seq: int, hash: bytes) -> None:
