@@ -415,3 +415,16 @@ def test_audit_verify_passes_on_a_live_server(server: Server) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout)["ok"] is True
+
+
+def test_administrative_calls_are_recorded_without_their_parameters(
+    server: Server, raw_post: RawPost
+) -> None:
+    response = raw_post("StrongroomAdmin.ListPrincipals", json_body({}))
+    assert response.status in (200, 400), response.body[:300]
+    event = only_event_raw(events_by_request_id(server), response.headers["x-amzn-requestid"])
+    assert event["eventSource"] == "admin.strongroom"
+    assert event["eventName"] == "ListPrincipals"
+    assert event["requestParameters"] is None
+    assert event["responseElements"] is None
+    assert event["userIdentity"]["accessKeyId"] == server.access_key_id

@@ -361,3 +361,52 @@ def test_kill_9_under_load_loses_no_event_of_an_acknowledged_call(
             assert json.loads(verified.stdout)["events"] >= len(acknowledged)
         finally:
             stop_process(restarted.process)
+
+
+def test_the_server_signs_digests_periodically_and_export_follows_new_events(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+
+    from .helpers import strongroom_command, wait_until
+
+    env = {"STRONGROOM_AUDIT_DIGEST_INTERVAL_SECONDS": "0.3"}
+    with dedicated_server("sqlite", tmp_path / "server", extra_env=env) as (server, _):
+        kms = kms_client(server, DEFAULT_REGION, server.credentials)
+        key = create_key(kms)
+        out = tmp_path / "siem.jsonl"
+        follower = subprocess.Popen(
+            [
+                *strongroom_command(),
+                "audit",
+                "export",
+                "--data-dir",
+                str(server.data_dir),
+                "--output",
+                str(out),
+                "--follow",
+            ],
+            env=server.env,
+            start_new_session=True,
+        )
+        try:
+            rid = request_id(kms.encrypt(KeyId=key["KeyId"], Plaintext=b"follow me"))
+
+            def exported() -> bool:
+                text = out.read_text() if out.exists() else ""
+                return rid in {json.loads(line)["requestID"] for line in text.splitlines()}
+
+            wait_until(exported, message="the followed export to include a new event")
+
+            def digests() -> int:
+                result = run_strongroom_unchecked(
+                    ["audit", "verify", "--data-dir", str(server.data_dir), "--json"], server.env
+                )
+                verdict = json.loads(result.stdout)
+                assert verdict["ok"], verdict
+                return int(verdict["digests"])
+
+            wait_until(lambda: digests() >= 1, message="a periodic digest")
+        finally:
+            follower.terminate()
+            follower.wait(timeout=10)
