@@ -22,10 +22,11 @@ from strongroom.store.schema import (
     audit_events,
     audit_key_usage,
     constraint_errors,
-    upsert,
 )
 
 _HEAD_ID = 1
+_HEAD = "SELECT seq, hash, anchor_seq, anchor_hash FROM audit_chain WHERE id = 1"
+_HEAD_FOR_UPDATE = _HEAD + " FOR UPDATE"
 _EVENT_COLUMNS = (
     "seq, event_id, request_id, event_time, event_name, event_source, key_arn, "
     "principal_arn, error_code, record, prev_hash, hash"
@@ -71,12 +72,19 @@ class SqlAuditRepository:
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
+        self._postgresql = connection.dialect.name == "postgresql"
+
+    def _sql(self, statement: str) -> str:
+        """``statement`` with the driver's parameter markers (``?`` on SQLite, ``%s``)."""
+        return statement if not self._postgresql else statement.replace("?", "%s")
 
     def head(self, *, for_update: bool = False) -> ChainHead:
-        query = select(audit_chain).where(audit_chain.c.id == _HEAD_ID)
-        if for_update:
-            query = query.with_for_update()
-        row = self._connection.execute(query).first()
+        # Plain driver SQL for the statements every group commit runs (head, head
+        # update, insert, key usage): SQLAlchemy's per-statement overhead would
+        # otherwise cost more than the database work.
+        row = self._connection.exec_driver_sql(
+            _HEAD_FOR_UPDATE if for_update and self._postgresql else _HEAD
+        ).first()
         if row is None and not for_update:
             return ChainHead(0, GENESIS_HASH, 0, GENESIS_HASH)
         if row is None:
@@ -84,9 +92,7 @@ class SqlAuditRepository:
             # truncated table) so the lock has something to hold. A chain that
             # had events then fails verification, as it should.
             statement = (
-                postgresql.insert(audit_chain)
-                if self._connection.dialect.name == "postgresql"
-                else sqlite.insert(audit_chain)
+                postgresql.insert(audit_chain) if self._postgresql else sqlite.insert(audit_chain)
             )
             self._connection.execute(
                 statement.on_conflict_do_nothing(index_elements=["id"]),
@@ -100,12 +106,13 @@ class SqlAuditRepository:
                     }
                 ],
             )
-            row = self._connection.execute(query).one()
-        return ChainHead(row.seq, bytes(row.hash), row.anchor_seq, bytes(row.anchor_hash))
+            return self.head(for_update=True)
+        return ChainHead(row[0], bytes(row[1]), row[2], bytes(row[3]))
 
     def set_head(self, seq: int, hash: bytes) -> None:
-        self._connection.execute(
-            update(audit_chain).where(audit_chain.c.id == _HEAD_ID).values(seq=seq, hash=hash)
+        self._connection.exec_driver_sql(
+            self._sql("UPDATE audit_chain SET seq = ?, hash = ? WHERE id = 1"),
+            (seq, hash),
         )
 
     def set_anchor(self, seq: int, hash: bytes) -> None:
@@ -120,10 +127,11 @@ class SqlAuditRepository:
             return
         # The group commit's hot statement: one prepared executemany on the driver,
         # without building a dict per row.
-        marker = "?" if self._connection.dialect.paramstyle == "qmark" else "%s"
         self._connection.exec_driver_sql(
-            f"INSERT INTO audit_events ({_EVENT_COLUMNS}) "  # noqa: S608 (constants only)
-            f"VALUES ({', '.join([marker] * 12)})",
+            self._sql(
+                f"INSERT INTO audit_events ({_EVENT_COLUMNS}) "  # noqa: S608 (constants only)
+                f"VALUES ({', '.join(['?'] * 12)})"
+            ),
             [
                 (
                     e.seq,
@@ -201,20 +209,16 @@ class SqlAuditRepository:
         return [_digest(row) for row in rows]
 
     def put_key_usage(self, usages: Sequence[KeyUsage]) -> None:
-        upsert(
-            self._connection,
-            audit_key_usage,
-            [
-                {
-                    "key_arn": u.key_arn,
-                    "operation": u.operation,
-                    "used_at": u.used_at,
-                    "event_id": u.event_id,
-                    "request_id": u.request_id,
-                }
-                for u in usages
-            ],
-            key=("key_arn",),
+        if not usages:
+            return
+        self._connection.exec_driver_sql(
+            self._sql(
+                "INSERT INTO audit_key_usage (key_arn, operation, used_at, event_id, request_id) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_arn) DO UPDATE SET "
+                "operation = excluded.operation, used_at = excluded.used_at, "
+                "event_id = excluded.event_id, request_id = excluded.request_id"
+            ),
+            [(u.key_arn, u.operation, u.used_at, u.event_id, u.request_id) for u in usages],
         )
 
     def key_usage(self, key_arn: str) -> KeyUsage | None:
