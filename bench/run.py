@@ -84,6 +84,7 @@ class Options:
     strongroom: Path
     json_path: Path | None
     keep: bool
+    audit: tuple[str, ...] = ("on",)
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -109,6 +110,12 @@ def parse_args(argv: list[str] | None = None) -> Options:
         nargs="+",
         default=[1],
         help="Strongroom worker counts, one table each; 1 is pinned to --server-cpu",
+    )
+    parser.add_argument(
+        "--audit",
+        choices=["on", "off", "both"],
+        default="on",
+        help="run Strongroom with its audit trail on, off, or both (off first) in the same run",
     )
     parser.add_argument("--server-cpu", default="0", help="core for the baseline and 1 worker")
     parser.add_argument("--wrk-cpu", default="1", help="core for wrk")
@@ -139,6 +146,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         workers=tuple(dict.fromkeys(args.workers)),
         scenarios=tuple(s for s in chosen if s.server == "strongroom"),
         server_cpu=args.server_cpu,
+        audit=("off", "on") if args.audit == "both" else (args.audit,),
         wrk_cpu=args.wrk_cpu,
         strongroom=args.strongroom,
         json_path=args.json_path,
@@ -185,9 +193,9 @@ class Bench:
 
     @contextlib.contextmanager
     def strongroom_server(
-        self, workers: int
+        self, workers: int, audit: str = "on"
     ) -> Iterator[tuple[str, ServerProcess, dict[str, str]]]:
-        data_dir = self.workdir / f"data-w{workers}"
+        data_dir = self.workdir / f"data-w{workers}-audit-{audit}"
         credentials = self.strongroom_init(data_dir)
         port = free_port()
         argv = [str(self.options.strongroom), "serve", "--data-dir", str(data_dir)]
@@ -195,9 +203,11 @@ class Bench:
         if workers == 1:
             argv = ["taskset", "-c", self.options.server_cpu, *argv]
         log(f"starting: {shlex.join(argv)}")
-        log_path = self.workdir / f"strongroom-w{workers}.log"
-        name = f"strongroom --workers {workers}"
-        with ServerProcess(name, argv, log_path, env=strongroom_env()) as server:
+        log_path = self.workdir / f"strongroom-w{workers}-audit-{audit}.log"
+        name = f"strongroom --workers {workers} (audit {audit})"
+        env = strongroom_env()
+        env["STRONGROOM_AUDIT_ENABLED"] = "true" if audit == "on" else "false"
+        with ServerProcess(name, argv, log_path, env=env) as server:
             server.wait_ready(f"http://{HOST}:{port}/_strongroom/health", timeout_s=60)
             yield f"http://{HOST}:{port}", server, credentials
 
@@ -312,8 +322,10 @@ class Bench:
         except ServerError as exc:
             self.abort(BASELINE, label, 1, str(exc))
 
-    def run_strongroom(self, workers: int) -> None:
-        """Start a fresh Strongroom with ``workers`` workers, make a key, run every scenario."""
+    def run_strongroom(self, workers: int, audit: str = "on") -> None:
+        """Start a fresh Strongroom with ``workers`` workers, make a key, run every scenario.
+
+        With ``--audit both`` each scenario's label says which server it ran on."""
         import boto3
         from botocore.config import Config
 
@@ -323,7 +335,7 @@ class Bench:
                     f"{self.options.strongroom} not found"
                     " (install the project: .venv/bin/pip install -e .)"
                 )
-            with self.strongroom_server(workers) as (endpoint, server, credentials):
+            with self.strongroom_server(workers, audit) as (endpoint, server, credentials):
                 kms = boto3.client(
                     "kms",
                     endpoint_url=endpoint,
@@ -342,20 +354,29 @@ class Bench:
                 self.fixture.state.clear()
                 for scenario in self.options.scenarios:
                     self.run_scenario(
-                        scenario, scenario.name, workers, endpoint, server, credentials
+                        scenario,
+                        self.label(scenario, audit),
+                        workers,
+                        endpoint,
+                        server,
+                        credentials,
                     )
         except Exception as exc:  # the server would not start, or CreateKey failed
             reason = f"{type(exc).__name__}: {exc}"
-            done = {m.scenario for m in self.measurements if m.workers == workers}
+            done = {m.label for m in self.measurements if m.workers == workers}
             for scenario in self.options.scenarios:
-                if scenario.name not in done:
-                    self.abort(scenario, scenario.name, workers, reason)
+                if self.label(scenario, audit) not in done:
+                    self.abort(scenario, self.label(scenario, audit), workers, reason)
+
+    def label(self, scenario: Scenario, audit: str) -> str:
+        return scenario.name if len(self.options.audit) == 1 else f"{scenario.name} audit-{audit}"
 
     def run(self) -> None:
         self.run_baseline("baseline (start)")
         if self.options.scenarios:
             for workers in self.options.workers:
-                self.run_strongroom(workers)
+                for audit in self.options.audit:
+                    self.run_strongroom(workers, audit)
         self.run_baseline("baseline (end)")
 
 
@@ -371,6 +392,7 @@ def describe(options: Options, argv: list[str]) -> dict[str, Any]:
         "connections": options.connections,
         "threads": options.threads,
         "workers": list(options.workers),
+        "audit": list(options.audit),
         "server_cpu": options.server_cpu,
         "wrk_cpu": options.wrk_cpu,
         "machine": {

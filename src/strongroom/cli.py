@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from strongroom import workers as worker_processes
+from strongroom.audit_cli import audit as audit_commands
 from strongroom.clock import FileOffsetClock, SystemClock
 from strongroom.crypto.wrapping import RootKey
 from strongroom.domain.repositories import Store
@@ -228,6 +229,13 @@ def _serve(settings: Settings) -> None:
     os.environ["STRONGROOM_CACHE_TTL_SECONDS"] = str(settings.cache_ttl_seconds)
     os.environ["STRONGROOM_LOG_LEVEL"] = settings.log_level
     os.environ["STRONGROOM_JOB_INTERVAL_SECONDS"] = str(settings.job_interval_seconds)
+    os.environ["STRONGROOM_AUDIT_ENABLED"] = "true" if settings.audit_enabled else "false"
+    os.environ["STRONGROOM_AUDIT_RETENTION_DAYS"] = str(settings.audit_retention_days)
+    os.environ["STRONGROOM_AUDIT_DIGEST_INTERVAL_SECONDS"] = str(
+        settings.audit_digest_interval_seconds
+    )
+    os.environ["STRONGROOM_AUDIT_MAX_BATCH"] = str(settings.audit_max_batch)
+    os.environ["STRONGROOM_AUDIT_MAX_WAIT_SECONDS"] = str(settings.audit_max_wait_seconds)
     worker_processes.run(settings.host, settings.port, settings.workers, settings.log_level.lower())
 
 
@@ -332,6 +340,9 @@ def account_create(data_dir: Path | None, account_id: str | None, as_json: bool)
             f"  aws_access_key_id: {creds.access_key_id}\n"
             f"  aws_secret_access_key: {creds.secret_access_key}"
         )
+
+
+main.add_command(audit_commands)
 
 
 @main.group()

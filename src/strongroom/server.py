@@ -11,6 +11,8 @@ import os
 import secrets
 import socket
 
+from strongroom.audit.maintenance import AuditMaintenance
+from strongroom.audit.recorder import AuditRecorder
 from strongroom.auth.credentials import CredentialResolver
 from strongroom.auth.sigv4 import SigV4Verifier
 from strongroom.clock import Clock, FileOffsetClock, SystemClock
@@ -83,11 +85,33 @@ def build_app(settings: Settings) -> KmsApp:
         runner, store, clock, node=node, interval_seconds=settings.job_interval_seconds
     )
 
+    recorder = None
+    maintenance = None
+    if settings.audit_enabled:
+        recorder = AuditRecorder(
+            store,
+            max_batch=settings.audit_max_batch,
+            max_wait_seconds=settings.audit_max_wait_seconds,
+        )
+        maintenance = AuditMaintenance(
+            store,
+            root_key,
+            clock,
+            digest_interval_seconds=settings.audit_digest_interval_seconds,
+            retention_days=settings.audit_retention_days,
+        )
+
     async def startup() -> None:
+        if recorder is not None and maintenance is not None:
+            recorder.start()
+            maintenance.start()
         scheduler.start()
 
     async def shutdown() -> None:
         await scheduler.stop()
+        if recorder is not None and maintenance is not None:
+            await recorder.stop()
+            await maintenance.stop()
         store.close()
 
     credentials = CredentialResolver(store, root_key, ttl=settings.cache_ttl_seconds)
@@ -108,6 +132,8 @@ def build_app(settings: Settings) -> KmsApp:
         admin=admin,
         on_startup=startup,
         on_shutdown=shutdown,
+        audit=recorder,
+        region=settings.default_region,
     )
 
 

@@ -42,6 +42,18 @@ class Settings(BaseSettings):
     default_region: str = "us-east-1"
     # How often the background jobs (due rotations, deletions) run.
     job_interval_seconds: float = Field(default=30.0, gt=0.0, le=3600.0)
+    # The audit trail (docs/operations.md, "Audit trail"). Off only for benchmarks:
+    # without it calls leave no record.
+    audit_enabled: bool = True
+    # Events older than this are pruned, up to a signed digest; 0 keeps them forever.
+    audit_retention_days: float = Field(default=365.0, ge=0.0)
+    # How often a signed digest of the chain is written (and pruning runs).
+    audit_digest_interval_seconds: float = Field(default=300.0, gt=0.0, le=86400.0)
+    # Group commit: at most this many events per transaction, and how long the
+    # writer waits for more after the first (0: commit at once; batches form
+    # while a commit is in flight).
+    audit_max_batch: int = Field(default=512, ge=1, le=100_000)
+    audit_max_wait_seconds: float = Field(default=0.0, ge=0.0, le=1.0)
 
     @field_validator("log_level")
     @classmethod

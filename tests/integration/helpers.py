@@ -253,6 +253,8 @@ def start_server(
     *,
     test_mode: bool = False,
     job_interval_seconds: float | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    workers: int | None = None,
 ) -> Server:
     """``strongroom init`` then ``strongroom serve`` on a free port; returns once healthy.
 
@@ -264,6 +266,7 @@ def start_server(
         env["STRONGROOM_DATABASE_URL"] = database_url
     if job_interval_seconds is not None:
         env["STRONGROOM_JOB_INTERVAL_SECONDS"] = str(job_interval_seconds)
+    env.update(extra_env or {})
     data_dir.mkdir(parents=True, exist_ok=True)
     init = run_strongroom_json(
         ["init", "--data-dir", str(data_dir), "--region", DEFAULT_REGION, "--json"], env
@@ -277,9 +280,9 @@ def start_server(
     cmd += ["--host", "127.0.0.1", "--port", str(port)]
     if test_mode:
         cmd.append("--test-mode")
-    workers = os.environ.get("STRONGROOM_TEST_WORKERS")
-    if workers:
-        cmd += ["--workers", workers]
+    worker_count = str(workers) if workers else os.environ.get("STRONGROOM_TEST_WORKERS")
+    if worker_count:
+        cmd += ["--workers", worker_count]
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -736,6 +739,25 @@ def find_secrets(haystack: bytes, needles: Mapping[str, bytes]) -> list[str]:
             if encoded in haystack:
                 found.append(f"{label} ({form})")
     return found
+
+
+def audit_events(server: Server, *filters: str) -> list[dict[str, Any]]:
+    """Every audit event of the server (``strongroom audit export``), filtered by CLI options."""
+    args = ["audit", "export", "--data-dir", str(server.data_dir), *filters]
+    proc = run_strongroom(args, server.env)
+    return [json.loads(line) for line in proc.stdout.splitlines() if line]
+
+
+def events_by_request_id(server: Server) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for event in audit_events(server):
+        grouped.setdefault(event["requestID"], []).append(event)
+    return grouped
+
+
+def request_id(response: Mapping[str, Any]) -> str:
+    """The request id of a boto3 response (or of a ClientError's ``response``)."""
+    return str(response["ResponseMetadata"]["RequestId"])
 
 
 # --------------------------------------------------------------------------- fixture types

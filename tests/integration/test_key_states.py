@@ -66,6 +66,7 @@ EXPECTED: dict[str, tuple[str | None, str | None, str | None]] = {
     "GetKeyRotationStatus": (None, None, None),
     "RotateKeyOnDemand": (None, "D", "PD"),
     "ListKeyRotations": (None, None, None),
+    "GetKeyLastUsage": (None, None, None),
     "ScheduleKeyDeletion": (None, None, "PD"),
     "CancelKeyDeletion": ("NPD", "NPD", None),
     "GenerateDataKeyPair": (None, "D", "PD"),
@@ -262,6 +263,7 @@ CALLS: dict[str, Callable[[Call], Any]] = {
     "GetKeyRotationStatus": lambda c: c.kms.get_key_rotation_status(KeyId=c.subject.key_id),
     "RotateKeyOnDemand": lambda c: c.kms.rotate_key_on_demand(KeyId=c.subject.key_id),
     "ListKeyRotations": lambda c: c.kms.list_key_rotations(KeyId=c.subject.key_id),
+    "GetKeyLastUsage": lambda c: c.kms.get_key_last_usage(KeyId=c.subject.key_id),
     "ScheduleKeyDeletion": lambda c: c.kms.schedule_key_deletion(
         KeyId=c.subject.key_id, PendingWindowInDays=7
     ),

@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from strongroom.domain.aliases import Alias
+from strongroom.domain.audit import AuditDigest, AuditEvent, AuditQuery, ChainHead, KeyUsage
 from strongroom.domain.grants import Grant
 from strongroom.domain.identities import AccessKey, Account, IdentityPolicy, Principal
 from strongroom.domain.keys import KeyRecord, KeyVersion
@@ -185,7 +186,45 @@ class SessionRepository(Protocol):
         """Remove sessions that expired before ``now``; how many were removed."""
 
 
+class AuditRepository(Protocol):
+    """The audit trail: one hash chain of events per database, its digests and key usage."""
+
+    def head(self, *, for_update: bool = False) -> ChainHead:
+        """The chain head; ``for_update`` locks it until the unit of work ends (the chain's
+        writer lock: take it before reading anything the next events depend on)."""
+
+    def set_head(self, seq: int, hash: bytes) -> None: ...
+
+    def set_anchor(self, seq: int, hash: bytes) -> None:
+        """Record that events up to ``seq`` (whose last hash is ``hash``) were pruned."""
+
+    def insert_events(self, events: Sequence[AuditEvent]) -> None: ...
+
+    def events(self, query: AuditQuery) -> builtins.list[AuditEvent]:
+        """Events matching ``query`` with seq > ``query.after_seq``, by seq, at most ``limit``."""
+
+    def delete_events_through(self, seq: int) -> int:
+        """Remove events with seq <= ``seq``; how many were removed."""
+
+    def last_seq_before(self, time: float) -> int:
+        """The highest seq of an event with event_time < ``time`` (0 if none)."""
+
+    def insert_digest(self, digest: AuditDigest) -> None:
+        """Raises Conflict if a digest with that number exists."""
+
+    def last_digest(self) -> AuditDigest | None: ...
+
+    def digests(self) -> builtins.list[AuditDigest]:
+        """Every digest, by number."""
+
+    def put_key_usage(self, usages: Sequence[KeyUsage]) -> None:
+        """Insert or overwrite the last usage of each key."""
+
+    def key_usage(self, key_arn: str) -> KeyUsage | None: ...
+
+
 class UnitOfWork(Protocol):
+    audit: AuditRepository
     keys: KeyRepository
     sessions: SessionRepository
     grants: GrantRepository

@@ -20,12 +20,14 @@ from typing import Any
 
 import orjson
 
+from strongroom.audit.recorder import AuditSink
 from strongroom.auth.credentials import CredentialResolver, ResolvedCredential
 from strongroom.auth.sigv4 import SigV4Verifier, parse_authorization
 from strongroom.clock import Clock
 from strongroom.domain.identities import Principal as Identity
 from strongroom.http import sts as sts_protocol
 from strongroom.http.admin import AdminOperations
+from strongroom.http.audit_events import Call as _Call
 from strongroom.http.codec import RequestDecoder, encode_value
 from strongroom.http.shapes import ServiceModel
 from strongroom.service.caller import Caller
@@ -107,6 +109,8 @@ class KmsApp:
         admin: AdminOperations | None = None,
         on_startup: Callable[[], Awaitable[None]] = _nothing,
         on_shutdown: Callable[[], Awaitable[None]] = _nothing,
+        audit: AuditSink | None = None,
+        region: str = "us-east-1",
     ) -> None:
         self._ctx = ctx
         self._model = model
@@ -118,6 +122,9 @@ class KmsApp:
         self._admin = admin
         self._on_startup = on_startup
         self._on_shutdown = on_shutdown
+        self._audit = audit
+        # The region of events whose request named none (unauthenticated calls).
+        self._region = region
         self._request_ids = _RequestIds()
         self._principals: TtlCache[Identity] = TtlCache(
             self._load_principal, ttl=ctx.cache_ttl_seconds
@@ -155,7 +162,19 @@ class KmsApp:
                 return
 
     async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer one request, after its audit event is durable (``self._audit``).
+
+        Every request leaves one event, whatever its outcome: authentication
+        failures, malformed requests, refusals and internal errors included. If
+        the event cannot be written the client gets KMSInternalException (500),
+        never a success: an acknowledged call always has its event on disk.
+        """
         request_id = self._request_ids.next()
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        info = RequestInfo(request_id, scope.get("client"), headers, scope.get("scheme") == "https")
+        set_current_request(info)
+        call = _Call(headers)
+        content_type = _CONTENT_TYPE
         try:
             try:
                 body = await _read_body(receive, self._max_body_bytes)
@@ -163,41 +182,65 @@ class KmsApp:
                 raise ValidationException(
                     f"Request body must not exceed {self._max_body_bytes} bytes."
                 ) from None
-            headers: list[tuple[bytes, bytes]] = scope["headers"]
             if _is_sts(headers):
-                await self._sts(scope, headers, body, send, request_id)
-                return
-            caller = await self._authenticate(scope, headers, body, request_id)
-            set_current_request(
-                RequestInfo(
-                    request_id, scope.get("client"), headers, scope.get("scheme") == "https"
-                )
-            )
-            target = _header(headers, b"x-amz-target")
-            entry = None
-            if target is not None and target.startswith(b"TrentService."):
-                entry = self._operations.get(target[13:].decode("ascii", "replace"))
-            elif target is not None and target.startswith(ADMIN_PREFIX):
-                await self._admin_call(target, body, caller, send, request_id)
-                return
-            if entry is None:
-                raise UnknownOperationException("")
-            operation, decoder = entry
-            try:
-                parsed = orjson.loads(body) if body else {}
-            except orjson.JSONDecodeError:
-                raise SerializationException("Malformed JSON request body.") from None
-            request = decoder.decode(self._model.decode_input(operation.name, parsed))
-            result = await operation.handler(self._ctx, caller, request)
-            await _respond(send, 200, orjson.dumps(encode_value(result)), request_id)
+                content_type = _XML
+                call.sts(body)
+                try:
+                    status, payload = 200, await self._sts(scope, headers, body, call, request_id)
+                except KMSError as e:
+                    call.failed(e.code, e.message)
+                    status, payload = sts_protocol.error_document(e, request_id)
+            else:
+                status, payload = await self._kms(scope, headers, body, call, request_id)
         except KMSError as e:
-            await _respond(send, e.status, _error_body(e.code, e.message), request_id)
+            call.failed(e.code, e.message)
+            status, payload = e.status, _error_body(e.code, e.message)
         except Exception:
             # Details go to the log only; the client gets the generic retryable fault.
             log.exception("internal error", extra={"request_id": request_id})
-            await _respond(
-                send, 500, _error_body(KMSInternalException.code, "Internal error."), request_id
-            )
+            call.failed(KMSInternalException.code, "Internal error.")
+            status, payload = 500, _error_body(KMSInternalException.code, "Internal error.")
+        if self._audit is not None:
+            try:
+                await self._audit.record(call.event(self._ctx.clock.now(), info, self._region))
+            except Exception:
+                log.exception("audit event not recorded", extra={"request_id": request_id})
+                error = KMSInternalException("Internal error.")
+                if content_type is _XML:
+                    status, payload = sts_protocol.error_document(error, request_id)
+                else:
+                    status, payload = 500, _error_body(error.code, error.message)
+        await _respond(send, status, payload, request_id, content_type=content_type)
+
+    async def _kms(
+        self,
+        scope: Scope,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        call: _Call,
+        request_id: str,
+    ) -> tuple[int, bytes]:
+        """A TrentService or StrongroomAdmin call: (status, body). Raises KMSError."""
+        caller = await self._authenticate(scope, headers, body, request_id)
+        call.caller = caller
+        target = call.target
+        if target is not None and target.startswith(ADMIN_PREFIX):
+            return 200, await self._admin_call(target, body, caller)
+        entry = None
+        if target is not None and target.startswith(b"TrentService."):
+            entry = self._operations.get(target[13:].decode("ascii", "replace"))
+        if entry is None:
+            raise UnknownOperationException("")
+        operation, decoder = entry
+        try:
+            parsed = orjson.loads(body) if body else {}
+        except orjson.JSONDecodeError:
+            raise SerializationException("Malformed JSON request body.") from None
+        call.body = parsed
+        request = decoder.decode(self._model.decode_input(operation.name, parsed))
+        result = encode_value(await operation.handler(self._ctx, caller, request))
+        call.result = result
+        return 200, orjson.dumps(result)
 
     async def _on_behalf_of(
         self,
@@ -257,20 +300,14 @@ class KmsApp:
         scope: Scope,
         headers: list[tuple[bytes, bytes]],
         body: bytes,
-        send: Send,
+        call: _Call,
         request_id: str,
-    ) -> None:
-        try:
-            caller = await self._authenticate(scope, headers, body, request_id, service="sts")
-            payload = await sts_protocol.handle(self._ctx, caller, body, request_id)
-            status = 200
-        except KMSError as e:
-            status, payload = sts_protocol.error_document(e, request_id)
-        await _respond(send, status, payload, request_id, content_type=_XML)
+    ) -> bytes:
+        caller = await self._authenticate(scope, headers, body, request_id, service="sts")
+        call.caller = caller
+        return await sts_protocol.handle(self._ctx, caller, body, request_id)
 
-    async def _admin_call(
-        self, target: bytes, body: bytes, caller: Caller, send: Send, request_id: str
-    ) -> None:
+    async def _admin_call(self, target: bytes, body: bytes, caller: Caller) -> bytes:
         if self._admin is None:
             raise AccessDeniedException("Administrative calls are not enabled on this server.")
         try:
@@ -280,8 +317,7 @@ class KmsApp:
         if not isinstance(parsed, dict):
             raise SerializationException("Start of structure or map found where not expected.")
         name = target[len(ADMIN_PREFIX) :].decode("ascii", "replace")
-        result = await self._admin.call(name, parsed, caller)
-        await _respond(send, 200, orjson.dumps(result), request_id)
+        return orjson.dumps(await self._admin.call(name, parsed, caller))
 
     async def _authenticate(
         self,

@@ -7,8 +7,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from strongroom.audit.service_events import record_service_event
 from strongroom.clock import Clock
-from strongroom.domain.repositories import Store
+from strongroom.domain.repositories import Store, UnitOfWork
 from strongroom.keystores.default import DefaultKeyStore
 from strongroom.service.deletion import delete_if_due
 from strongroom.service.imports import expire_if_due
@@ -31,6 +32,13 @@ class JobReport:
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self)).encode()
+
+
+def _audit(uow: UnitOfWork, event_name: str, key_id: str, now: float) -> None:
+    """Record a service event for a key that still exists, in the job's own transaction."""
+    record = uow.keys.get(key_id)
+    if record is not None:
+        record_service_event(uow, event_name, record.arn, now)
 
 
 class JobRunner:
@@ -67,6 +75,8 @@ class JobRunner:
             try:
                 with self._store.unit_of_work() as uow:
                     rotated = rotate_if_due(uow, self._keystore, key_id, now)
+                    if rotated:
+                        _audit(uow, "RotateKey", key_id, now)
             except Exception:
                 log.exception("automatic rotation failed", extra={"key_id": key_id})
                 report.failed.append(key_id)
@@ -79,6 +89,8 @@ class JobRunner:
             try:
                 with self._store.unit_of_work() as uow:
                     deleted = delete_if_due(uow, key_id, now)
+                    if deleted is not None:
+                        record_service_event(uow, "DeleteKey", deleted.arn, now)
             except Exception:
                 log.exception("key deletion failed", extra={"key_id": key_id})
                 report.failed.append(key_id)
@@ -91,6 +103,8 @@ class JobRunner:
             try:
                 with self._store.unit_of_work() as uow:
                     expired = expire_if_due(uow, key_id, now)
+                    if expired is not None:
+                        record_service_event(uow, "DeleteExpiredKeyMaterial", expired.arn, now)
             except Exception:
                 log.exception("import expiry failed", extra={"key_id": key_id})
                 report.failed.append(key_id)

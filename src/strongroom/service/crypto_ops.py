@@ -26,6 +26,7 @@ from strongroom.service.errors import (
 from strongroom.service.key_cache import CachedKey
 from strongroom.service.key_specs import ENCRYPT_DECRYPT, SYMMETRIC_DEFAULT, algorithm_lists
 from strongroom.service.lookup import cached_key, incompatible_algorithm, require_usage
+from strongroom.service.request_info import current_request
 from strongroom.service.states import check_state
 
 IGNORE_CIPHERTEXT = "IGNORE_CIPHERTEXT"
@@ -221,6 +222,7 @@ async def _open(
     record = key.record
     if record.region != caller.region:
         raise InvalidCiphertextException
+    current_request().add_key(record.arn)
     if named is not None:
         # The caller named a key (already resolved and authorized): it must be the blob's.
         if named.record.key_id != record.key_id:

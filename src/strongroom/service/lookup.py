@@ -15,6 +15,7 @@ from strongroom.service.errors import InvalidKeyUsageException, NotFoundExceptio
 from strongroom.service.grant_tokens import grant_ids_of
 from strongroom.service.key_cache import CachedKey
 from strongroom.service.managed_keys import ensure_managed_key, service_of
+from strongroom.service.request_info import current_request
 from strongroom.service.states import check_state
 
 
@@ -105,6 +106,7 @@ async def _resolve(
         raise NotFoundException(
             f"Key '{key_arn(caller.region, ref.account_id, key_id)}' does not exist"
         )
+    current_request().add_key(cached.record.arn)
     return cached, alias
 
 

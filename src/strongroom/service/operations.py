@@ -14,6 +14,7 @@ from strongroom.service import (
     grants,
     imports,
     key_agreement,
+    key_usage,
     keys,
     macs,
     policies,
@@ -81,6 +82,7 @@ OPERATIONS: dict[str, Operation] = _table(
     ("Sign", signing.SignRequest, signing.sign),
     ("Verify", signing.VerifyRequest, signing.verify),
     ("GetPublicKey", signing.GetPublicKeyRequest, signing.get_public_key),
+    ("GetKeyLastUsage", keys.KeyIdRequest, key_usage.get_key_last_usage),
     ("GenerateMac", macs.GenerateMacRequest, macs.generate_mac),
     ("VerifyMac", macs.VerifyMacRequest, macs.verify_mac),
     (

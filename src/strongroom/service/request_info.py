@@ -2,13 +2,14 @@
 
 Set by the http layer for the duration of one request (a ``ContextVar``, so
 concurrent requests on one event loop never see each other's); read by
-authorization (aws:SourceIp, aws:SecureTransport) and, later, by the audit trail.
+authorization (aws:SourceIp, aws:SecureTransport) and by the audit trail, which
+also reads back the keys the request resolved (``key_arns``).
 """
 
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(slots=True)
@@ -19,6 +20,14 @@ class RequestInfo:
     client: tuple[str, int] | None
     headers: list[tuple[bytes, bytes]]
     secure_transport: bool
+    # ARNs of the keys the request resolved, in order (for the audit event's
+    # resources): appended by key lookup, even if authorization then refuses.
+    key_arns: list[str] = field(default_factory=list)
+
+    def add_key(self, arn: str) -> None:
+        # Outside a request (request_id "") there is no event to name the key in.
+        if self.request_id and arn not in self.key_arns:
+            self.key_arns.append(arn)
 
     @property
     def source_ip(self) -> str:

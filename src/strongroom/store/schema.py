@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -231,6 +232,71 @@ meta = Table(
     Column("name", IdText, nullable=False),
     Column("value", LargeBinary, nullable=False),
     PrimaryKeyConstraint("name", name="pk_meta"),
+)
+
+
+# --- Audit trail ----------------------------------------------------------------------
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", BigInteger, autoincrement=False, nullable=False),
+    Column("event_id", IdText, nullable=False),
+    Column("request_id", IdText, nullable=False),
+    Column("event_time", Double, nullable=False),
+    Column("event_name", IdText, nullable=False),
+    Column("event_source", IdText, nullable=False),
+    Column("key_arn", IdText, nullable=True),
+    Column("principal_arn", IdText, nullable=True),
+    Column("error_code", IdText, nullable=True),
+    # The canonical JSON record, exactly the bytes that were hashed (UTF-8).
+    Column("record", Text, nullable=False),
+    Column("prev_hash", LargeBinary, nullable=False),
+    Column("hash", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("seq", name="pk_audit_events"),
+    Index("ix_audit_events_event_time", "event_time"),
+    Index("ix_audit_events_event_name", "event_name", "seq"),
+    Index("ix_audit_events_key_arn", "key_arn", "seq"),
+    Index("ix_audit_events_principal_arn", "principal_arn", "seq"),
+    Index("ix_audit_events_error_code", "error_code", "seq"),
+    Index("ix_audit_events_request_id", "request_id"),
+)
+
+# One row (id 1): the chain's head and the anchor left by pruning. Locking it is
+# how writers of the chain take turns.
+audit_chain = Table(
+    "audit_chain",
+    metadata,
+    Column("id", Integer, autoincrement=False, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", LargeBinary, nullable=False),
+    Column("anchor_seq", BigInteger, nullable=False),
+    Column("anchor_hash", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("id", name="pk_audit_chain"),
+)
+
+audit_digests = Table(
+    "audit_digests",
+    metadata,
+    Column("number", BigInteger, autoincrement=False, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("last_hash", LargeBinary, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("previous_digest_hash", LargeBinary, nullable=False),
+    Column("key_fingerprint", IdText, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("number", name="pk_audit_digests"),
+)
+
+audit_key_usage = Table(
+    "audit_key_usage",
+    metadata,
+    Column("key_arn", IdText, nullable=False),
+    Column("operation", IdText, nullable=False),
+    Column("used_at", Double, nullable=False),
+    Column("event_id", IdText, nullable=False),
+    Column("request_id", IdText, nullable=False),
+    PrimaryKeyConstraint("key_arn", name="pk_audit_key_usage"),
 )
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import Connection
 
 from strongroom.domain.repositories import (
     AliasRepository,
+    AuditRepository,
     GrantRepository,
     IdentityRepository,
     KeyRepository,
@@ -15,6 +16,7 @@ from strongroom.domain.repositories import (
     TagRepository,
 )
 from strongroom.store.aliases import SqlAliasRepository
+from strongroom.store.audit import SqlAuditRepository
 from strongroom.store.grants import SqlGrantRepository
 from strongroom.store.identities import SqlIdentityRepository
 from strongroom.store.keys import SqlKeyRepository
@@ -35,6 +37,7 @@ class SqlUnitOfWork:
 
     # Declared with the protocol types: the protocol's attributes are mutable,
     # so its implementation must declare exactly those types.
+    audit: AuditRepository
     keys: KeyRepository
     sessions: SessionRepository
     grants: GrantRepository
@@ -46,6 +49,7 @@ class SqlUnitOfWork:
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
+        self.audit = SqlAuditRepository(connection)
         self.keys = SqlKeyRepository(connection)
         self.sessions = SqlSessionRepository(connection)
         self.grants = SqlGrantRepository(connection)

@@ -32,7 +32,7 @@ def connect(url: str) -> Iterator[Connection]:
 
 
 # The newest migration; bump it with every new migration.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 
 def migrate(url: str) -> None:

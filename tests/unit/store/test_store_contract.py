@@ -27,6 +27,14 @@ from sqlalchemy.exc import DBAPIError
 import strongroom
 import strongroom.store
 from strongroom.domain.aliases import Alias
+from strongroom.domain.audit import (
+    GENESIS_HASH,
+    AuditDigest,
+    AuditEvent,
+    AuditQuery,
+    ChainHead,
+    KeyUsage,
+)
 from strongroom.domain.errors import Conflict, NotFound
 from strongroom.domain.identities import AccessKey, Account, Principal
 from strongroom.domain.keys import KeyRecord, KeyState, KeyVersion
@@ -1156,3 +1164,122 @@ def test_concurrent_contenders_for_a_lease_exactly_one_wins(store: Store, held: 
 
     assert len(won) == 1, won
     assert lease_of(store) == ("jobs", won[0], NOW + 10.0)
+
+
+# --------------------------------------------------------------------------- audit trail
+
+
+def _audit_event(seq: int, prev: bytes, **overrides: object) -> AuditEvent:
+    values: dict[str, object] = {
+        "seq": seq,
+        "event_id": f"event-{seq}",
+        "request_id": f"request-{seq}",
+        "event_time": NOW + seq,
+        "event_name": "Encrypt" if seq % 2 else "Decrypt",
+        "event_source": "kms.amazonaws.com",
+        "key_arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/k{seq % 3}",
+        "principal_arn": f"arn:aws:iam::{ACCOUNT}:user/u{seq % 2}",
+        "error_code": "AccessDeniedException" if seq == 4 else None,
+        "record": '{"é":"ü"}',
+        "prev_hash": prev,
+        "hash": hashlib.sha256(prev + bytes([seq])).digest(),
+    }
+    values.update(overrides)
+    return AuditEvent(**values)  # type: ignore[arg-type]
+
+
+def test_audit_chain_starts_at_the_genesis_head(store: Store) -> None:
+    with store.unit_of_work(write=False) as uow:
+        assert uow.audit.head() == ChainHead(0, GENESIS_HASH, 0, GENESIS_HASH)
+        assert uow.audit.events(AuditQuery()) == []
+        assert uow.audit.last_digest() is None
+
+
+def test_audit_events_round_trip_and_filter(store: Store) -> None:
+    events = [_audit_event(1, GENESIS_HASH)]
+    for seq in range(2, 8):
+        events.append(_audit_event(seq, events[-1].hash))
+    with store.unit_of_work() as uow:
+        uow.audit.head(for_update=True)
+        uow.audit.insert_events(events)
+        uow.audit.set_head(7, events[-1].hash)
+    with store.unit_of_work(write=False) as uow:
+        assert uow.audit.events(AuditQuery()) == events
+        assert uow.audit.head().seq == 7
+        assert uow.audit.events(AuditQuery(after_seq=5)) == events[5:]
+        assert uow.audit.events(AuditQuery(limit=2)) == events[:2]
+        assert [e.seq for e in uow.audit.events(AuditQuery(event_name="Decrypt"))] == [2, 4, 6]
+        key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/k1"
+        assert [e.seq for e in uow.audit.events(AuditQuery(key_arn=key))] == [1, 4, 7]
+        principal = f"arn:aws:iam::{ACCOUNT}:user/u0"
+        assert [e.seq for e in uow.audit.events(AuditQuery(principal_arn=principal))] == [2, 4, 6]
+        assert [
+            e.seq for e in uow.audit.events(AuditQuery(error_code="AccessDeniedException"))
+        ] == [4]
+        assert [e.seq for e in uow.audit.events(AuditQuery(request_id="request-3"))] == [3]
+        window = AuditQuery(since=NOW + 2, until=NOW + 4)
+        assert [e.seq for e in uow.audit.events(window)] == [2, 3]
+        assert uow.audit.last_seq_before(NOW + 3.5) == 3
+        assert uow.audit.last_seq_before(NOW) == 0
+    with store.unit_of_work() as uow:
+        uow.audit.head(for_update=True)
+        assert uow.audit.delete_events_through(3) == 3
+        uow.audit.set_anchor(3, events[2].hash)
+    with store.unit_of_work(write=False) as uow:
+        assert [e.seq for e in uow.audit.events(AuditQuery())] == [4, 5, 6, 7]
+        head = uow.audit.head()
+        assert (head.seq, head.anchor_seq, head.anchor_hash) == (7, 3, events[2].hash)
+
+
+def test_audit_digests_are_numbered_uniquely(store: Store) -> None:
+    digest = AuditDigest(1, 5, b"h" * 32, NOW, GENESIS_HASH, "fp", b"sig")
+    with store.unit_of_work() as uow:
+        uow.audit.insert_digest(digest)
+        with pytest.raises(Conflict):
+            uow.audit.insert_digest(digest)
+        uow.audit.insert_digest(replace(digest, number=2, last_seq=9))
+    with store.unit_of_work(write=False) as uow:
+        assert uow.audit.digests() == [digest, replace(digest, number=2, last_seq=9)]
+        assert uow.audit.last_digest() == replace(digest, number=2, last_seq=9)
+
+
+def test_audit_key_usage_keeps_the_last_use(store: Store) -> None:
+    arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/k"
+    with store.unit_of_work() as uow:
+        uow.audit.put_key_usage([KeyUsage(arn, "Encrypt", NOW, "e1", "r1")])
+    with store.unit_of_work() as uow:
+        uow.audit.put_key_usage([KeyUsage(arn, "Decrypt", NOW + 1, "e2", "r2")])
+    with store.unit_of_work(write=False) as uow:
+        assert uow.audit.key_usage(arn) == KeyUsage(arn, "Decrypt", NOW + 1, "e2", "r2")
+        assert uow.audit.key_usage(arn + "-other") is None
+
+
+def test_concurrent_chain_appends_take_turns_and_leave_one_unbroken_chain(store: Store) -> None:
+    from strongroom.audit.chain import PendingEvent, append, chain_hash
+
+    def write(worker: int) -> None:
+        for n in range(10):
+            with store.unit_of_work() as uow:
+                record = f'{{"w":{worker},"n":{n}}}'.encode()
+                append(
+                    uow,
+                    [
+                        PendingEvent(
+                            record, f"{worker}-{n}", "r", NOW, "Encrypt", "kms", None, None, None
+                        )
+                    ],
+                )
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for future in [pool.submit(write, worker) for worker in range(4)]:
+            future.result(timeout=60)
+    with store.unit_of_work(write=False) as uow:
+        events = uow.audit.events(AuditQuery())
+        head = uow.audit.head()
+    assert [e.seq for e in events] == list(range(1, 41))
+    prev = GENESIS_HASH
+    for event in events:
+        assert event.prev_hash == prev
+        assert event.hash == chain_hash(prev, event.seq, event.record.encode())
+        prev = event.hash
+    assert head.hash == prev

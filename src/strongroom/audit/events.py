@@ -1,0 +1,262 @@
+"""Building CloudTrail records (eventVersion 1.08) for API calls and service events."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from strongroom.audit.chain import PendingEvent, canonical_json
+
+EVENT_VERSION = "1.08"
+KMS_SOURCE = "kms.amazonaws.com"
+STS_SOURCE = "sts.amazonaws.com"
+# Strongroom's own administrative API (StrongroomAdmin.*), not an AWS service.
+ADMIN_SOURCE = "admin.strongroom"
+KEY_RESOURCE_TYPE = "AWS::KMS::Key"
+
+# Successful calls of these operations count as a use of the key (GetKeyLastUsage).
+CRYPTOGRAPHIC_OPERATIONS = frozenset(
+    {
+        "Decrypt",
+        "DeriveSharedSecret",
+        "Encrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateMac",
+        "ReEncrypt",
+        "Sign",
+        "Verify",
+        "VerifyMac",
+    }
+)
+
+_WRITE_PREFIXES = (
+    "Create",
+    "Update",
+    "Delete",
+    "Enable",
+    "Disable",
+    "Put",
+    "Schedule",
+    "Cancel",
+    "Tag",
+    "Untag",
+    "Retire",
+    "Revoke",
+    "Rotate",
+    "Import",
+    "Connect",
+    "Disconnect",
+    "Replicate",
+    "Set",
+    "Assume",
+)
+
+
+def is_read_only(event_name: str) -> bool:
+    """CloudTrail's readOnly: true for reads and cryptographic operations."""
+    return not event_name.startswith(_WRITE_PREFIXES)
+
+
+def event_time_text(epoch: float) -> str:
+    """ISO-8601 UTC to the second, as CloudTrail writes eventTime."""
+    global _time_text
+    second = int(epoch // 1)
+    if _time_text[0] != second:
+        # Formatting costs more than the rest of the record: do it once per second.
+        _time_text = (second, datetime.fromtimestamp(second, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return _time_text[1]
+
+
+_time_text: tuple[int, str] = (-1, "")
+
+
+def new_event_id() -> str:
+    """A random (version 4) UUID as text, without uuid.UUID's overhead on the hot path."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The authenticated caller, as the audit trail needs it."""
+
+    account_id: str
+    principal_arn: str
+    principal_id: str
+    access_key_id: str
+    via_service: str | None = None
+
+
+def user_identity(actor: Actor | None, access_key_id: str | None = None) -> dict[str, Any]:
+    """CloudTrail's userIdentity: Root, IAMUser, AssumedRole or, unauthenticated, Unknown."""
+    if actor is None:
+        unknown: dict[str, Any] = {"type": "Unknown"}
+        if access_key_id:
+            unknown["accessKeyId"] = access_key_id
+        return unknown
+    arn = actor.principal_arn
+    identity: dict[str, Any] = {
+        "principalId": actor.principal_id,
+        "arn": arn,
+        "accountId": actor.account_id,
+        "accessKeyId": actor.access_key_id,
+    }
+    resource = arn.split(":", 5)[-1]
+    if resource == "root":
+        identity["type"] = "Root"
+    elif resource.startswith("assumed-role/"):
+        _, role_name, session_name = [*resource.split("/", 2), "", ""][:3]
+        role_id = actor.principal_id.split(":", 1)[0]
+        identity["type"] = "AssumedRole"
+        identity["principalId"] = f"{role_id}:{session_name}"
+        identity["sessionContext"] = {
+            "sessionIssuer": {
+                "type": "Role",
+                "principalId": role_id,
+                "arn": f"arn:aws:iam::{actor.account_id}:role/{role_name}",
+                "accountId": actor.account_id,
+                "userName": role_name,
+            },
+            "attributes": {"mfaAuthenticated": "false"},
+        }
+    else:
+        identity["type"] = "IAMUser"
+        identity["userName"] = resource.rsplit("/", 1)[-1]
+    if actor.via_service is not None:
+        identity["invokedBy"] = actor.via_service
+    return identity
+
+
+def _resources(key_arns: list[str]) -> list[dict[str, str]] | None:
+    if not key_arns:
+        return None
+    return [
+        {"accountId": arn.split(":")[4], "type": KEY_RESOURCE_TYPE, "ARN": arn} for arn in key_arns
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCall:
+    """What the http layer knows about one finished request."""
+
+    time: float
+    request_id: str
+    event_source: str
+    event_name: str
+    region: str
+    source_ip: str
+    user_agent: str
+    actor: Actor | None
+    access_key_id: str | None
+    request_parameters: dict[str, Any] | None
+    response_elements: dict[str, Any] | None
+    error_code: str | None
+    error_message: str | None
+    key_arns: list[str]
+    dry_run: bool = False
+
+
+def api_call_event(call: ApiCall) -> PendingEvent:
+    """The CloudTrail record of an API call (eventType AwsApiCall)."""
+    key_arns = list(dict.fromkeys(call.key_arns))
+    event_id = new_event_id()
+    recipient = (
+        key_arns[0].split(":")[4]
+        if key_arns
+        else (call.actor.account_id if call.actor is not None else "")
+    )
+    record: dict[str, Any] = {
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": user_identity(call.actor, call.access_key_id),
+        "eventTime": event_time_text(call.time),
+        "eventSource": call.event_source,
+        "eventName": call.event_name,
+        "awsRegion": call.region,
+        "sourceIPAddress": call.source_ip,
+        "userAgent": call.user_agent,
+        "requestParameters": call.request_parameters,
+        "responseElements": call.response_elements,
+        "requestID": call.request_id,
+        "eventID": event_id,
+        "readOnly": is_read_only(call.event_name),
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": recipient,
+        "eventCategory": "Management",
+    }
+    resources = _resources(key_arns)
+    if resources is not None:
+        record["resources"] = resources
+    if call.error_code is not None:
+        record["errorCode"] = call.error_code
+        record["errorMessage"] = call.error_message or ""
+    usage: tuple[tuple[str, str], ...] = ()
+    if (
+        call.error_code is None
+        and not call.dry_run
+        and call.event_source == KMS_SOURCE
+        and call.event_name in CRYPTOGRAPHIC_OPERATIONS
+    ):
+        usage = tuple((arn, call.event_name) for arn in key_arns)
+    return PendingEvent(
+        record=canonical_json(record),
+        event_id=event_id,
+        request_id=call.request_id,
+        event_time=call.time,
+        event_name=call.event_name,
+        event_source=call.event_source,
+        key_arn=key_arns[0] if key_arns else None,
+        principal_arn=call.actor.principal_arn if call.actor is not None else None,
+        error_code=call.error_code,
+        usage=usage,
+    )
+
+
+def service_event(
+    *, time: float, event_name: str, key_arn: str, details: dict[str, Any] | None = None
+) -> PendingEvent:
+    """A record of something KMS did by itself (eventType AwsServiceEvent).
+
+    As CloudTrail writes RotateKey, DeleteKey and DeleteExpiredKeyMaterial: no
+    request parameters, ``userIdentity`` names the account and kms.amazonaws.com.
+    """
+    account_id, region = key_arn.split(":")[4], key_arn.split(":")[3]
+    event_id = new_event_id()
+    request_id = new_event_id()
+    record: dict[str, Any] = {
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": {"accountId": account_id, "invokedBy": KMS_SOURCE},
+        "eventTime": event_time_text(time),
+        "eventSource": KMS_SOURCE,
+        "eventName": event_name,
+        "awsRegion": region,
+        "sourceIPAddress": KMS_SOURCE,
+        "userAgent": KMS_SOURCE,
+        "requestParameters": None,
+        "responseElements": None,
+        "requestID": request_id,
+        "eventID": event_id,
+        "readOnly": False,
+        "resources": _resources([key_arn]),
+        "eventType": "AwsServiceEvent",
+        "managementEvent": True,
+        "recipientAccountId": account_id,
+        "serviceEventDetails": details or {"keyId": key_arn.rsplit("/", 1)[-1]},
+        "eventCategory": "Management",
+    }
+    return PendingEvent(
+        record=canonical_json(record),
+        event_id=event_id,
+        request_id=request_id,
+        event_time=time,
+        event_name=event_name,
+        event_source=KMS_SOURCE,
+        key_arn=key_arn,
+        principal_arn=None,
+        error_code=None,
+    )

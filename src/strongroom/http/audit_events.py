@@ -1,0 +1,131 @@
+"""What the http layer gathers about one request for its audit event."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qs
+
+from strongroom.audit.chain import PendingEvent
+from strongroom.audit.events import (
+    ADMIN_SOURCE,
+    KMS_SOURCE,
+    STS_SOURCE,
+    Actor,
+    ApiCall,
+    api_call_event,
+)
+from strongroom.audit.parameters import request_parameters, response_elements
+from strongroom.service.caller import Caller
+from strongroom.service.request_info import RequestInfo
+
+_CREDENTIAL = re.compile(rb"Credential=([A-Za-z0-9]{1,128})/\d{8}/([a-z0-9-]{1,32})/")
+_TARGET = re.compile(rb"(TrentService|StrongroomAdmin)\.([A-Za-z0-9]{1,64})")
+_STS_LOGGED = ("RoleArn", "RoleSessionName", "DurationSeconds", "ExternalId")
+# Decrypt entries always carry the algorithm, defaulted as the service defaults it.
+_DEFAULT_ALGORITHMS = {"Decrypt": ("encryptionAlgorithm", "SYMMETRIC_DEFAULT")}
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    for key, value in headers:
+        if key == name:
+            return value
+    return None
+
+
+class Call:
+    """Filled in as the request proceeds; ``event`` turns it into the audit record."""
+
+    __slots__ = ("_headers", "body", "caller", "error", "name", "result", "source", "target")
+
+    def __init__(self, headers: list[tuple[bytes, bytes]]) -> None:
+        self._headers = headers
+        self.target = _header(headers, b"x-amz-target")
+        self.source = KMS_SOURCE
+        self.name = "Unknown"
+        if self.target is not None:
+            match = _TARGET.fullmatch(self.target)
+            if match is not None:
+                self.source = KMS_SOURCE if match[1] == b"TrentService" else ADMIN_SOURCE
+                self.name = match[2].decode("ascii")
+        self.caller: Caller | None = None
+        self.body: object = None
+        self.result: object = None
+        self.error: tuple[str, str] | None = None
+
+    def sts(self, body: bytes) -> None:
+        """An STS request: the action names the event; only a few members are logged."""
+        params = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        self.source = STS_SOURCE
+        action = (params.get("Action") or ["Unknown"])[0]
+        self.name = action if action.isalnum() and len(action) <= 64 else "Unknown"
+        self.body = {
+            name[:1].lower() + name[1:]: params[name][0] for name in _STS_LOGGED if name in params
+        }
+
+    def failed(self, code: str, message: str) -> None:
+        self.error = (code, message)
+
+    def event(self, now: float, info: RequestInfo, default_region: str) -> PendingEvent:
+        caller = self.caller
+        access_key_id = None
+        region = default_region
+        auth = _header(self._headers, b"authorization")
+        credential = None if auth is None else _CREDENTIAL.search(auth)
+        if credential is not None:
+            access_key_id = credential[1].decode("ascii")
+            region = credential[2].decode("ascii")
+        actor = None
+        if caller is not None:
+            region = caller.region
+            actor = Actor(
+                account_id=caller.account_id,
+                principal_arn=caller.principal_arn,
+                principal_id=caller.principal_id,
+                access_key_id=caller.access_key_id,
+                via_service=caller.via_service,
+            )
+        key_arns = info.key_arns
+        created = _created_key_arn(self.name, self.result)
+        if created is not None:
+            key_arns = [created]
+        parameters: dict[str, Any] | None = None
+        responses: dict[str, Any] | None = None
+        dry_run = False
+        if self.source == KMS_SOURCE:
+            parameters = request_parameters(self.name, self.body)
+            default = _DEFAULT_ALGORITHMS.get(self.name)
+            if default is not None and self.error is None:
+                parameters = {default[0]: default[1], **(parameters or {})}
+            responses = response_elements(self.name, self.result)
+            dry_run = isinstance(self.body, dict) and self.body.get("DryRun") is True
+        elif self.source == STS_SOURCE and isinstance(self.body, dict):
+            parameters = self.body or None
+        return api_call_event(
+            ApiCall(
+                time=now,
+                request_id=info.request_id,
+                event_source=self.source,
+                event_name=self.name,
+                region=region,
+                source_ip=info.source_ip,
+                user_agent=info.user_agent,
+                actor=actor,
+                access_key_id=access_key_id,
+                request_parameters=parameters,
+                response_elements=responses,
+                error_code=None if self.error is None else self.error[0],
+                error_message=None if self.error is None else self.error[1],
+                key_arns=key_arns,
+                dry_run=dry_run,
+            )
+        )
+
+
+def _created_key_arn(name: str, result: object) -> str | None:
+    """CreateKey resolves no key: its resource is the key it made."""
+    if name != "CreateKey" or not isinstance(result, dict):
+        return None
+    metadata = result.get("KeyMetadata")
+    arn = metadata.get("Arn") if isinstance(metadata, dict) else None
+    return arn if isinstance(arn, str) else None
