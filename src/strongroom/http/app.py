@@ -29,6 +29,7 @@ from strongroom.http import sts as sts_protocol
 from strongroom.http.admin import AdminOperations
 from strongroom.http.audit_events import Call as _Call
 from strongroom.http.codec import RequestDecoder, encode_value
+from strongroom.http.headers import header
 from strongroom.http.shapes import ServiceModel
 from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
@@ -87,13 +88,6 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
             raise BodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
-    for key, value in headers:
-        if key == name:
-            return value
-    return None
 
 
 class KmsApp:
@@ -251,7 +245,7 @@ class KmsApp:
     ) -> Caller:
         """A registered service acting for one of its users: authorize as that user, with
         kms:ViaService. The header naming the user must be signed, so it cannot be swapped."""
-        named = _header(headers, ON_BEHALF_OF)
+        named = header(headers, ON_BEHALF_OF)
         if named is None or ON_BEHALF_OF.decode() not in signed_headers:
             raise AccessDeniedException(
                 "A service must name the principal it acts for in the signed "
@@ -282,7 +276,7 @@ class KmsApp:
         self, credential: ResolvedCredential, headers: list[tuple[bytes, bytes]]
     ) -> None:
         """Temporary credentials: the session token must match, and the session be current."""
-        token = _header(headers, b"x-amz-security-token")
+        token = header(headers, b"x-amz-security-token")
         assert credential.token_sha256 is not None and credential.expires_at is not None
         if token is None or not hmac.compare_digest(
             hashlib.sha256(token).digest(), credential.token_sha256
@@ -341,7 +335,7 @@ class KmsApp:
             )
         if credential.token_sha256 is not None:
             self._check_session(credential, headers)
-        elif _header(headers, b"x-amz-security-token") is not None:
+        elif header(headers, b"x-amz-security-token") is not None:
             raise UnrecognizedClientException(
                 "The security token included in the request is invalid."
             )
@@ -392,7 +386,7 @@ class _RequestIds:
 
 def _is_sts(headers: list[tuple[bytes, bytes]]) -> bool:
     """Whether the request is signed for STS (its credential scope names the service)."""
-    value = _header(headers, b"authorization")
+    value = header(headers, b"authorization")
     return value is not None and b"/sts/aws4_request" in value
 
 

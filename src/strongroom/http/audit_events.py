@@ -16,6 +16,7 @@ from strongroom.audit.events import (
     api_call_event,
 )
 from strongroom.audit.parameters import request_parameters, response_elements
+from strongroom.http.headers import header
 from strongroom.service.caller import Caller
 from strongroom.service.request_info import RequestInfo
 
@@ -26,13 +27,6 @@ _STS_LOGGED = ("RoleArn", "RoleSessionName", "DurationSeconds", "ExternalId")
 _DEFAULT_ALGORITHMS = {"Decrypt": ("encryptionAlgorithm", "SYMMETRIC_DEFAULT")}
 
 
-def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
-    for key, value in headers:
-        if key == name:
-            return value
-    return None
-
-
 class Call:
     """Filled in as the request proceeds; ``event`` turns it into the audit record."""
 
@@ -40,7 +34,7 @@ class Call:
 
     def __init__(self, headers: list[tuple[bytes, bytes]]) -> None:
         self._headers = headers
-        self.target = _header(headers, b"x-amz-target")
+        self.target = header(headers, b"x-amz-target")
         self.source = KMS_SOURCE
         self.name = "Unknown"
         if self.target is not None:
@@ -70,7 +64,7 @@ class Call:
         caller = self.caller
         access_key_id = None
         region = default_region
-        auth = _header(self._headers, b"authorization")
+        auth = header(self._headers, b"authorization")
         credential = None if auth is None else _CREDENTIAL.search(auth)
         if credential is not None:
             access_key_id = credential[1].decode("ascii")
