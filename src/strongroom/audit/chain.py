@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from strongroom.domain.audit import AuditEvent, KeyUsage
-from strongroom.domain.repositories import UnitOfWork
+from strongroom.domain.repositories import ChainWriter
 
 FORMAT_VERSION = 1
 _VERSION_BYTE = bytes([FORMAT_VERSION])
@@ -55,15 +55,17 @@ class PendingEvent:
     usage: tuple[tuple[str, str], ...] = ()
 
 
-def append(uow: UnitOfWork, pending: Sequence[PendingEvent]) -> list[AuditEvent]:
-    """Append ``pending`` to the chain inside ``uow``, in order; returns the stored events.
+def append(writer: ChainWriter, pending: Sequence[PendingEvent]) -> list[AuditEvent]:
+    """Append ``pending`` to the chain in ``writer``'s transaction, in order; returns them stored.
 
+    ``writer`` is a unit of work's ``audit`` repository (service events, in the
+    transaction that makes the change) or group commit's ``AuditAppender``.
     Locks the chain head first, so concurrent writers (other processes, other
-    nodes) take turns; the events are durable when ``uow`` commits.
+    nodes) take turns; the events are durable when the transaction commits.
     """
     if not pending:
         return []
-    head = uow.audit.head(for_update=True)
+    head = writer.head(for_update=True)
     seq, prev = head.seq, head.hash
     stored: list[AuditEvent] = []
     usages: dict[str, KeyUsage] = {}
@@ -89,8 +91,8 @@ def append(uow: UnitOfWork, pending: Sequence[PendingEvent]) -> list[AuditEvent]
         for key_arn, operation in p.usage:
             usages[key_arn] = KeyUsage(key_arn, operation, p.event_time, p.event_id, p.request_id)
         prev = digest
-    uow.audit.insert_events(stored)
-    uow.audit.set_head(seq, prev)
+    writer.insert_events(stored)
+    writer.set_head(seq, prev)
     if usages:
-        uow.audit.put_key_usage(list(usages.values()))
+        writer.put_key_usage(list(usages.values()))
     return stored

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -93,12 +94,21 @@ class Actor:
 
 
 def user_identity(actor: Actor | None, access_key_id: str | None = None) -> dict[str, Any]:
-    """CloudTrail's userIdentity: Root, IAMUser, AssumedRole or, unauthenticated, Unknown."""
+    """CloudTrail's userIdentity: Root, IAMUser, AssumedRole or, unauthenticated, Unknown.
+
+    The result may be shared between records: never modify it.
+    """
     if actor is None:
         unknown: dict[str, Any] = {"type": "Unknown"}
         if access_key_id:
             unknown["accessKeyId"] = access_key_id
         return unknown
+    return _known_identity(actor)
+
+
+@functools.lru_cache(maxsize=4096)
+def _known_identity(actor: Actor) -> dict[str, Any]:
+    # Cached: the same few principals make nearly every call.
     arn = actor.principal_arn
     identity: dict[str, Any] = {
         "principalId": actor.principal_id,

@@ -18,7 +18,7 @@ import logging
 from typing import Protocol
 
 from strongroom.audit.chain import PendingEvent, append
-from strongroom.domain.repositories import Store
+from strongroom.domain.repositories import AuditAppender, Store
 
 log = logging.getLogger("strongroom.audit")
 
@@ -39,6 +39,7 @@ class AuditRecorder:
         self._max_wait = max_wait_seconds
         self._queue: asyncio.Queue[tuple[PendingEvent, asyncio.Future[None]]] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._appender: AuditAppender | None = None
         # Counters, for metrics and tests.
         self.commits = 0
         self.events = 0
@@ -56,6 +57,9 @@ class AuditRecorder:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        if self._appender is not None:
+            self._appender.close()
+            self._appender = None
 
     async def record(self, event: PendingEvent) -> None:
         if self._queue is None or self._task is None or self._task.done():
@@ -96,5 +100,8 @@ class AuditRecorder:
                     queue.task_done()
 
     def _commit(self, events: list[PendingEvent]) -> None:
-        with self._store.unit_of_work() as uow:
-            append(uow, events)
+        # Runs on a worker thread, never two at once (one writer task awaits each).
+        if self._appender is None:
+            self._appender = self._store.audit_appender()
+        with self._appender.transaction() as writer:
+            append(writer, events)

@@ -21,4 +21,7 @@ def record_service_event(
     Called inside the unit of work that makes the change, so the change and its
     event commit together or not at all.
     """
-    append(uow, [service_event(time=time, event_name=event_name, key_arn=key_arn, details=details)])
+    append(
+        uow.audit,
+        [service_event(time=time, event_name=event_name, key_arn=key_arn, details=details)],
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 from urllib.parse import parse_qs
@@ -63,22 +64,18 @@ class Call:
     def event(self, now: float, info: RequestInfo, default_region: str) -> PendingEvent:
         caller = self.caller
         access_key_id = None
-        region = default_region
-        auth = header(self._headers, b"authorization")
-        credential = None if auth is None else _CREDENTIAL.search(auth)
-        if credential is not None:
-            access_key_id = credential[1].decode("ascii")
-            region = credential[2].decode("ascii")
         actor = None
         if caller is not None:
             region = caller.region
-            actor = Actor(
-                account_id=caller.account_id,
-                principal_arn=caller.principal_arn,
-                principal_id=caller.principal_id,
-                access_key_id=caller.access_key_id,
-                via_service=caller.via_service,
-            )
+            actor = _actor(caller)
+        else:
+            # Not authenticated: name what the request claimed, if anything.
+            region = default_region
+            auth = header(self._headers, b"authorization")
+            credential = None if auth is None else _CREDENTIAL.search(auth)
+            if credential is not None:
+                access_key_id = credential[1].decode("ascii")
+                region = credential[2].decode("ascii")
         key_arns = info.key_arns
         created = _created_key_arn(self.name, self.result)
         if created is not None:
@@ -114,6 +111,18 @@ class Call:
                 dry_run=dry_run,
             )
         )
+
+
+@functools.lru_cache(maxsize=4096)
+def _actor(caller: Caller) -> Actor:
+    """Callers are reused across requests (one per access key and region): so is this."""
+    return Actor(
+        account_id=caller.account_id,
+        principal_arn=caller.principal_arn,
+        principal_id=caller.principal_id,
+        access_key_id=caller.access_key_id,
+        via_service=caller.via_service,
+    )
 
 
 def _created_key_arn(name: str, result: object) -> str | None:

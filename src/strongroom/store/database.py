@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +12,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 
-from strongroom.domain.repositories import UnitOfWork
+from strongroom.domain.repositories import AuditAppender, UnitOfWork
+from strongroom.store.audit import RawAuditAppender
 from strongroom.store.unit_of_work import SqlUnitOfWork
 
 # Execution option that tells the SQLite "begin" listener what kind of
@@ -90,6 +92,14 @@ class SqlStore:
             self._configure(connection, write=write)
             with connection.begin():
                 yield SqlUnitOfWork(connection)
+
+    def audit_appender(self) -> AuditAppender:
+        """Group commit's writer of the audit chain, on a connection of its own."""
+        if self._closed:
+            raise RuntimeError("the store is closed")
+        return RawAuditAppender(
+            self._engine.raw_connection, postgresql=self._backend == "postgresql"
+        )
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (``alembic upgrade head``).
@@ -179,9 +189,7 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) ->
         # WAL lets readers run while one writer writes. It is a property of the
         # file: a no-op after the first connection. Some file systems (network
         # shares) cannot do it; better to fail here than to lock up under load.
-        (mode,) = cursor.execute("PRAGMA journal_mode = WAL").fetchone()
-        if str(mode).lower() != "wal":
-            raise RuntimeError(f"SQLite refused WAL journal mode (got {mode!r})")
+        _use_wal(cursor)
         # FULL: the WAL is synced at every commit, so a commit we acknowledge
         # survives a power loss (NORMAL may lose the last ones).
         cursor.execute("PRAGMA synchronous = FULL")
@@ -192,6 +200,29 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) ->
         cursor.execute("PRAGMA secure_delete = ON")
     finally:
         cursor.close()
+
+
+def _use_wal(cursor: sqlite3.Cursor) -> None:
+    """Switch the database file to WAL, unless it is already.
+
+    Switching needs an exclusive lock, and SQLite answers "database is locked" at
+    once, without its busy handler, when another connection is switching the
+    same new file at that moment (several processes starting together): retry
+    for as long as the busy timeout would have waited.
+    """
+    deadline = time.monotonic() + _SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            (mode,) = cursor.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                (mode,) = cursor.execute("PRAGMA journal_mode = WAL").fetchone()
+            break
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+    if str(mode).lower() != "wal":
+        raise RuntimeError(f"SQLite refused WAL journal mode (got {mode!r})")
 
 
 def _on_sqlite_begin(connection: Connection) -> None:

@@ -56,10 +56,10 @@ def test_append_assigns_consecutive_seqs_links_hashes_and_moves_the_head(
     sqlite_store: SqlStore,
 ) -> None:
     with sqlite_store.unit_of_work() as uow:
-        first = append(uow, [pending(1), pending(2)])
+        first = append(uow.audit, [pending(1), pending(2)])
     with sqlite_store.unit_of_work() as uow:
-        second = append(uow, [pending(3)])
-        assert append(uow, []) == []
+        second = append(uow.audit, [pending(3)])
+        assert append(uow.audit, []) == []
     events = first + second
     assert [e.seq for e in events] == [1, 2, 3]
     prev = GENESIS_HASH
@@ -79,7 +79,9 @@ def test_append_records_the_last_use_of_each_key_of_a_successful_crypto_event(
 ) -> None:
     arn = "arn:aws:kms:us-east-1:111122223333:key/k"
     with sqlite_store.unit_of_work() as uow:
-        append(uow, [pending(1, usage=((arn, "Encrypt"),)), pending(2, usage=((arn, "Sign"),))])
+        append(
+            uow.audit, [pending(1, usage=((arn, "Encrypt"),)), pending(2, usage=((arn, "Sign"),))]
+        )
     with sqlite_store.unit_of_work(write=False) as uow:
         usage = uow.audit.key_usage(arn)
         assert uow.audit.key_usage(arn + "x") is None

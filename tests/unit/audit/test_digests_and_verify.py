@@ -30,7 +30,7 @@ ROOT_KEY = RootKey(os.urandom(32))
 
 def add(store: SqlStore, first: int, count: int) -> None:
     with store.unit_of_work() as uow:
-        append(uow, [pending(n) for n in range(first, first + count)])
+        append(uow.audit, [pending(n) for n in range(first, first + count)])
 
 
 def sign(store: SqlStore, now: float, min_interval: float = 0.0) -> AuditDigest | None:

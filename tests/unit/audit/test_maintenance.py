@@ -34,10 +34,10 @@ def test_digests_are_written_when_due_and_old_events_pruned_up_to_one(
         retention_days=1.0,
     )
     with sqlite_store.unit_of_work() as uow:
-        append(uow, [pending(n) for n in range(1, 4)])
+        append(uow.audit, [pending(n) for n in range(1, 4)])
     maintenance.run_once()
     with sqlite_store.unit_of_work() as uow:
-        append(uow, [pending(4)])
+        append(uow.audit, [pending(4)])
     clock.value += 10
     maintenance.run_once()  # too soon for another digest
     with sqlite_store.unit_of_work(write=False) as uow:

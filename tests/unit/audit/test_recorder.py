@@ -11,24 +11,36 @@ import pytest
 
 from strongroom.audit.recorder import AuditRecorder, AuditWriteError
 from strongroom.domain.audit import AuditQuery
-from strongroom.domain.repositories import UnitOfWork
+from strongroom.domain.repositories import AuditAppender, ChainWriter
 from strongroom.store import SqlStore
 
 from .test_chain import pending
 
 
-class SlowStore(SqlStore):
-    """A store whose commits take a while (like an fsync), and can be made to fail."""
+class SlowAppender:
+    """Group commit's writer, with commits that take a while (like an fsync) and can fail."""
 
-    fail = False
+    def __init__(self, store: SlowStore, inner: AuditAppender) -> None:
+        self._store = store
+        self._inner = inner
 
     @contextmanager
-    def unit_of_work(self, *, write: bool = True) -> Iterator[UnitOfWork]:
-        with super().unit_of_work(write=write) as uow:
-            yield uow
+    def transaction(self) -> Iterator[ChainWriter]:
+        with self._inner.transaction() as writer:
+            yield writer
             time.sleep(0.02)
-            if self.fail:
+            if self._store.fail:
                 raise OSError("disk full")
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class SlowStore(SqlStore):
+    fail = False
+
+    def audit_appender(self) -> AuditAppender:
+        return SlowAppender(self, super().audit_appender())
 
 
 @pytest.fixture
@@ -87,6 +99,7 @@ def test_a_failed_write_fails_every_waiting_record_and_the_recorder_recovers(
 
     results = asyncio.run(run())
     assert all(isinstance(r, AuditWriteError) for r in results)
+    # The failed transaction was rolled back: none of its events, and the chain goes on.
     with slow_store.unit_of_work(write=False) as uow:
         assert [e.event_id for e in uow.audit.events(AuditQuery())] == ["e99"]
 

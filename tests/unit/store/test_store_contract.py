@@ -1255,20 +1255,26 @@ def test_audit_key_usage_keeps_the_last_use(store: Store) -> None:
 
 
 def test_concurrent_chain_appends_take_turns_and_leave_one_unbroken_chain(store: Store) -> None:
+    """Units of work (service events) and group commit's appenders share one chain lock."""
     from strongroom.audit.chain import PendingEvent, append, chain_hash
 
+    def event(worker: int, n: int) -> PendingEvent:
+        record = f'{{"w":{worker},"n":{n}}}'.encode()
+        return PendingEvent(record, f"{worker}-{n}", "r", NOW, "Encrypt", "kms", None, None, None)
+
     def write(worker: int) -> None:
-        for n in range(10):
-            with store.unit_of_work() as uow:
-                record = f'{{"w":{worker},"n":{n}}}'.encode()
-                append(
-                    uow,
-                    [
-                        PendingEvent(
-                            record, f"{worker}-{n}", "r", NOW, "Encrypt", "kms", None, None, None
-                        )
-                    ],
-                )
+        if worker % 2:
+            for n in range(10):
+                with store.unit_of_work() as uow:
+                    append(uow.audit, [event(worker, n)])
+            return
+        appender = store.audit_appender()
+        try:
+            for n in range(10):
+                with appender.transaction() as writer:
+                    append(writer, [event(worker, n)])
+        finally:
+            appender.close()
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         for future in [pool.submit(write, worker) for worker in range(4)]:
