@@ -430,6 +430,16 @@ def test_get_key_last_usage_is_answered_from_the_audit_trail(kms: Any) -> None:
         kms.get_key_last_usage(KeyId="11111111-2222-3333-4444-555555555555")
 
 
+def test_get_key_last_usage_needs_permission_on_the_key(
+    kms: Any, server: Server, account: Account
+) -> None:
+    key = create_key(kms)
+    user = create_iam_user(server, account.account_id)
+    client = kms_client(server, DEFAULT_REGION, user.credentials)
+    with expect_error("AccessDeniedException"):
+        client.get_key_last_usage(KeyId=key["Arn"])
+
+
 def test_audit_list_filters_and_prints_a_table(kms: Any, server: Server) -> None:
     key = create_key(kms)
     rid = request_id(kms.encrypt(KeyId=key["KeyId"], Plaintext=b"t"))
