@@ -22,7 +22,7 @@ from strongroom.audit.digests import PUBLIC_KEY_NAME, PublicKeyError, load_publi
 from strongroom.audit.maintenance import DAY_SECONDS
 from strongroom.audit.retention import prune
 from strongroom.audit.verify import check_chain
-from strongroom.clock import Clock, FileOffsetClock, SystemClock
+from strongroom.clock import Clock, FileOffsetClock, SystemClock, iso_utc
 from strongroom.domain.audit import AuditEvent, AuditQuery
 from strongroom.domain.repositories import Store
 from strongroom.keystores.root_key_file import RootKeyFileError, load_root_key
@@ -174,7 +174,7 @@ def audit_list(
             if output_format == "jsonl":
                 click.echo(event.record)
                 continue
-            when = datetime.fromtimestamp(event.event_time, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            when = iso_utc(event.event_time)
             key = (event.key_arn or "-").rsplit("/", 1)[-1]
             click.echo(
                 f"{event.seq:>8}  {when:20}  {event.event_name[:32]:32}  "

@@ -13,6 +13,25 @@ from pathlib import Path
 from typing import Protocol
 
 
+def iso_utc(epoch: float) -> str:
+    """``epoch`` as ISO-8601 UTC to the second (``2026-11-29T12:00:00Z``): CloudTrail's
+    eventTime, aws:CurrentTime, kms:ValidTo and STS's Expiration all use this form.
+
+    Formatting costs more than building a whole audit record, and consecutive
+    calls mostly fall in the same second: the last second's text is kept.
+    """
+    global _last_second
+    second = int(epoch // 1)
+    last = _last_second
+    if last[0] != second:
+        last = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
+        _last_second = last
+    return last[1]
+
+
+_last_second: tuple[int, str] = (-1, "")
+
+
 class Clock(Protocol):
     def now(self) -> float:
         """Seconds since the epoch, UTC."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from strongroom.audit.chain import PendingEvent, canonical_json
+from strongroom.clock import iso_utc
 
 EVENT_VERSION = "1.08"
 KMS_SOURCE = "kms.amazonaws.com"
@@ -61,19 +61,6 @@ _WRITE_PREFIXES = (
 def is_read_only(event_name: str) -> bool:
     """CloudTrail's readOnly: true for reads and cryptographic operations."""
     return not event_name.startswith(_WRITE_PREFIXES)
-
-
-def event_time_text(epoch: float) -> str:
-    """ISO-8601 UTC to the second, as CloudTrail writes eventTime."""
-    global _time_text
-    second = int(epoch // 1)
-    if _time_text[0] != second:
-        # Formatting costs more than the rest of the record: do it once per second.
-        _time_text = (second, datetime.fromtimestamp(second, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return _time_text[1]
-
-
-_time_text: tuple[int, str] = (-1, "")
 
 
 def new_event_id() -> str:
@@ -183,7 +170,7 @@ def api_call_event(call: ApiCall) -> PendingEvent:
     record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
         "userIdentity": user_identity(call.actor, call.access_key_id),
-        "eventTime": event_time_text(call.time),
+        "eventTime": iso_utc(call.time),
         "eventSource": call.event_source,
         "eventName": call.event_name,
         "awsRegion": call.region,
@@ -241,7 +228,7 @@ def service_event(
     record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
         "userIdentity": {"accountId": account_id, "invokedBy": KMS_SOURCE},
-        "eventTime": event_time_text(time),
+        "eventTime": iso_utc(time),
         "eventSource": KMS_SOURCE,
         "eventName": event_name,
         "awsRegion": region,

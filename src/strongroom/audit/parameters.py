@@ -140,14 +140,21 @@ def _struct(value: Any) -> Any:
     return value
 
 
+# operation -> (wire name, logged name) of each logged member: spelled once, not per call.
+_REQUEST_NAMES: dict[str, tuple[tuple[str, str], ...]] = {
+    operation: tuple((name, lower_camel(name)) for name in names)
+    for operation, names in REQUEST_MEMBERS.items()
+}
+
+
 def request_parameters(operation: str, body: object) -> dict[str, Any] | None:
     """The loggable members of a request body (parsed JSON), or None if none are."""
-    allowed = REQUEST_MEMBERS.get(operation)
+    allowed = _REQUEST_NAMES.get(operation)
     if allowed is None or not isinstance(body, Mapping):
         return None
     logged = {
-        lower_camel(name): (_struct(body[name]) if name in _STRUCTURES else body[name])
-        for name in allowed
+        logged_name: (_struct(body[name]) if name in _STRUCTURES else body[name])
+        for name, logged_name in allowed
         if name in body
     }
     return logged or None

@@ -20,7 +20,7 @@ import struct
 from dataclasses import dataclass
 from typing import Final
 
-from strongroom.crypto.wrapping import RootKey, UnwrapError
+from strongroom.crypto.wrapping import RootKey, UnwrapError, length_prefixed
 
 __all__ = [
     "ImportParameters",
@@ -62,13 +62,7 @@ class ImportParameters:
 
 def token_aad(key_arn: str) -> bytes:
     """The associated data that binds a token to its key."""
-    parts = (_AAD_LABEL, key_arn.encode())
-    return b"".join(len(p).to_bytes(2, "big") + p for p in parts)
-
-
-def _field(text: str) -> bytes:
-    data = text.encode()
-    return len(data).to_bytes(2, "big") + data
+    return length_prefixed(_AAD_LABEL, key_arn.encode())
 
 
 def seal_token(
@@ -78,8 +72,9 @@ def seal_token(
     plaintext = (
         bytes([TOKEN_FORMAT])
         + _EXPIRY.pack(parameters.expires_at)
-        + _field(parameters.wrapping_algorithm)
-        + _field(parameters.wrapping_key_spec)
+        + length_prefixed(
+            parameters.wrapping_algorithm.encode(), parameters.wrapping_key_spec.encode()
+        )
         + parameters.wrapping_private_key
     )
     return root_key.wrap(plaintext, token_aad(key_arn), nonce=nonce)

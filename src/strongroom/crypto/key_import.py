@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 
 from strongroom.crypto.asymmetric import AsymmetricError, AsymmetricKey
 from strongroom.crypto.blob import MATERIAL_LENGTH
+from strongroom.crypto.wrapping import length_prefixed
 
 __all__ = [
     "IMPORTABLE_SPECS",
@@ -221,6 +222,5 @@ def material_id(id_key: bytes, key_arn: str, material: bytes) -> bytes:
     id, which clients see, cannot confirm a guess of the material; bound to
     the key, so that one material has unrelated ids in two keys.
     """
-    parts = (_MATERIAL_ID_LABEL, key_arn.encode(), material)
-    message = b"".join(len(p).to_bytes(4, "big") + p for p in parts)
+    message = length_prefixed(_MATERIAL_ID_LABEL, key_arn.encode(), material, width=4)
     return hmac.new(id_key, message, hashlib.sha256).digest()

@@ -64,13 +64,17 @@ class RootKey:
             raise UnwrapError from None
 
 
+def length_prefixed(*parts: bytes, width: int = 2) -> bytes:
+    """``parts`` each preceded by its length (``width`` bytes, big-endian): an unambiguous
+    concatenation, for associated data and MAC inputs."""
+    return b"".join(len(p).to_bytes(width, "big") + p for p in parts)
+
+
 def material_aad(key_arn: str, version_id: bytes, key_spec: str) -> bytes:
     """Associated data binding key material to its key, version and spec (length-prefixed)."""
-    parts = (b"key-material", key_arn.encode(), version_id, key_spec.encode())
-    return b"".join(len(p).to_bytes(2, "big") + p for p in parts)
+    return length_prefixed(b"key-material", key_arn.encode(), version_id, key_spec.encode())
 
 
 def access_key_aad(access_key_id: str) -> bytes:
     """Associated data binding a secret access key to its access key id."""
-    parts = (b"secret-access-key", access_key_id.encode())
-    return b"".join(len(p).to_bytes(2, "big") + p for p in parts)
+    return length_prefixed(b"secret-access-key", access_key_id.encode())

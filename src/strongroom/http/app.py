@@ -192,18 +192,14 @@ class KmsApp:
         except Exception:
             # Details go to the log only; the client gets the generic retryable fault.
             log.exception("internal error", extra={"request_id": request_id})
-            call.failed(KMSInternalException.code, "Internal error.")
-            status, payload = 500, _error_body(KMSInternalException.code, "Internal error.")
+            call.failed(_INTERNAL_ERROR.code, _INTERNAL_ERROR.message)
+            status, payload = _internal_error(content_type, request_id)
         if self._audit is not None:
             try:
                 await self._audit.record(call.event(self._ctx.clock.now(), info, self._region))
             except Exception:
                 log.exception("audit event not recorded", extra={"request_id": request_id})
-                error = KMSInternalException("Internal error.")
-                if content_type is _XML:
-                    status, payload = sts_protocol.error_document(error, request_id)
-                else:
-                    status, payload = 500, _error_body(error.code, error.message)
+                status, payload = _internal_error(content_type, request_id)
         await _respond(send, status, payload, request_id, content_type=content_type)
 
     async def _kms(
@@ -388,6 +384,16 @@ def _is_sts(headers: list[tuple[bytes, bytes]]) -> bool:
     """Whether the request is signed for STS (its credential scope names the service)."""
     value = header(headers, b"authorization")
     return value is not None and b"/sts/aws4_request" in value
+
+
+_INTERNAL_ERROR = KMSInternalException("Internal error.")
+
+
+def _internal_error(content_type: tuple[bytes, bytes], request_id: str) -> tuple[int, bytes]:
+    """The generic retryable fault, in the protocol of the request (JSON, or STS's XML)."""
+    if content_type is _XML:
+        return sts_protocol.error_document(_INTERNAL_ERROR, request_id)
+    return _INTERNAL_ERROR.status, _error_body(_INTERNAL_ERROR.code, _INTERNAL_ERROR.message)
 
 
 def _error_body(code: str, message: str) -> bytes:

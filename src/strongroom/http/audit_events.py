@@ -16,7 +16,7 @@ from strongroom.audit.events import (
     ApiCall,
     api_call_event,
 )
-from strongroom.audit.parameters import request_parameters, response_elements
+from strongroom.audit.parameters import lower_camel, request_parameters, response_elements
 from strongroom.http.headers import header
 from strongroom.service.caller import Caller
 from strongroom.service.request_info import RequestInfo
@@ -29,39 +29,45 @@ _DEFAULT_ALGORITHMS = {"Decrypt": ("encryptionAlgorithm", "SYMMETRIC_DEFAULT")}
 
 
 class Call:
-    """Filled in as the request proceeds; ``event`` turns it into the audit record."""
+    """Filled in as the request proceeds; ``event`` turns it into the audit record.
 
-    __slots__ = ("_headers", "body", "caller", "error", "name", "result", "source", "target")
+    Cheap to fill: parsing what only the record needs (the operation's name, an
+    STS form body) waits for ``event``, which a server without auditing never calls.
+    """
+
+    __slots__ = ("_headers", "_sts_body", "body", "caller", "error", "result", "target")
 
     def __init__(self, headers: list[tuple[bytes, bytes]]) -> None:
         self._headers = headers
         self.target = header(headers, b"x-amz-target")
-        self.source = KMS_SOURCE
-        self.name = "Unknown"
-        if self.target is not None:
-            match = _TARGET.fullmatch(self.target)
-            if match is not None:
-                self.source = KMS_SOURCE if match[1] == b"TrentService" else ADMIN_SOURCE
-                self.name = match[2].decode("ascii")
+        self._sts_body: bytes | None = None
         self.caller: Caller | None = None
         self.body: object = None
         self.result: object = None
         self.error: tuple[str, str] | None = None
 
     def sts(self, body: bytes) -> None:
-        """An STS request: the action names the event; only a few members are logged."""
-        params = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-        self.source = STS_SOURCE
-        action = (params.get("Action") or ["Unknown"])[0]
-        self.name = action if action.isalnum() and len(action) <= 64 else "Unknown"
-        self.body = {
-            name[:1].lower() + name[1:]: params[name][0] for name in _STS_LOGGED if name in params
-        }
+        """An STS request (a form body): its action names the event."""
+        self._sts_body = body
 
     def failed(self, code: str, message: str) -> None:
         self.error = (code, message)
 
+    def _source_and_name(self) -> tuple[str, str]:
+        if self._sts_body is not None:
+            params = parse_qs(self._sts_body.decode("utf-8", "replace"), keep_blank_values=True)
+            action = (params.get("Action") or ["Unknown"])[0]
+            # Only a few members are logged, never the session policy or tokens.
+            self.body = {lower_camel(n): params[n][0] for n in _STS_LOGGED if n in params}
+            return STS_SOURCE, action if action.isalnum() and len(action) <= 64 else "Unknown"
+        match = None if self.target is None else _TARGET.fullmatch(self.target)
+        if match is None:
+            return KMS_SOURCE, "Unknown"
+        source = KMS_SOURCE if match[1] == b"TrentService" else ADMIN_SOURCE
+        return source, match[2].decode("ascii")
+
     def event(self, now: float, info: RequestInfo, default_region: str) -> PendingEvent:
+        source, name = self._source_and_name()
         caller = self.caller
         access_key_id = None
         actor = None
@@ -77,27 +83,27 @@ class Call:
                 access_key_id = credential[1].decode("ascii")
                 region = credential[2].decode("ascii")
         key_arns = info.key_arns
-        created = _created_key_arn(self.name, self.result)
+        created = _created_key_arn(name, self.result)
         if created is not None:
             key_arns = [created]
         parameters: dict[str, Any] | None = None
         responses: dict[str, Any] | None = None
         dry_run = False
-        if self.source == KMS_SOURCE:
-            parameters = request_parameters(self.name, self.body)
-            default = _DEFAULT_ALGORITHMS.get(self.name)
+        if source == KMS_SOURCE:
+            parameters = request_parameters(name, self.body)
+            default = _DEFAULT_ALGORITHMS.get(name)
             if default is not None and self.error is None:
                 parameters = {default[0]: default[1], **(parameters or {})}
-            responses = response_elements(self.name, self.result)
+            responses = response_elements(name, self.result)
             dry_run = isinstance(self.body, dict) and self.body.get("DryRun") is True
-        elif self.source == STS_SOURCE and isinstance(self.body, dict):
+        elif source == STS_SOURCE and isinstance(self.body, dict):
             parameters = self.body or None
         return api_call_event(
             ApiCall(
                 time=now,
                 request_id=info.request_id,
-                event_source=self.source,
-                event_name=self.name,
+                event_source=source,
+                event_name=name,
                 region=region,
                 source_ip=info.source_ip,
                 user_agent=info.user_agent,

@@ -7,10 +7,10 @@ the app sends them here. Only GetCallerIdentity and AssumeRole exist.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from urllib.parse import parse_qs
 from xml.etree import ElementTree as ET
 
+from strongroom.clock import iso_utc
 from strongroom.service import sts
 from strongroom.service.caller import Caller
 from strongroom.service.context import ServiceContext
@@ -29,10 +29,6 @@ _STS_ERRORS: Mapping[str, tuple[str, int]] = {
     "ValidationException": ("ValidationError", 400),
     "SerializationException": ("MalformedInput", 400),
 }
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _document(action: str, fields: Mapping[str, object], request_id: str) -> bytes:
@@ -103,7 +99,7 @@ async def handle(ctx: ServiceContext, caller: Caller, body: bytes, request_id: s
                 "AccessKeyId": issued.access_key_id,
                 "SecretAccessKey": issued.secret_access_key,
                 "SessionToken": issued.session_token,
-                "Expiration": _iso(issued.expiration),
+                "Expiration": iso_utc(issued.expiration),
             },
             "AssumedRoleUser": {"AssumedRoleId": issued.assumed_role_id, "Arn": issued.arn},
         }

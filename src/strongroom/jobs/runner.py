@@ -34,11 +34,16 @@ class JobReport:
         return json.dumps(asdict(self)).encode()
 
 
-def _audit(uow: UnitOfWork, event_name: str, key_id: str, now: float) -> None:
-    """Record a service event for a key that still exists, in the job's own transaction."""
-    record = uow.keys.get(key_id)
-    if record is not None:
-        record_service_event(uow, event_name, record.arn, now)
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One background job: the keys due, what to do to one (returns the ARN of a key it
+    changed, or None if it found nothing due), the service event, and the report list."""
+
+    key_ids: list[str]
+    step: Callable[[UnitOfWork, str], str | None]
+    event_name: str
+    done: list[str]
+    message: str
 
 
 class JobRunner:
@@ -71,48 +76,49 @@ class JobRunner:
             due_rotation = uow.keys.due_for_rotation(now, limit=BATCH)
             due_deletion = uow.keys.due_for_deletion(now, limit=BATCH)
             due_expiry = uow.keys.due_for_expiry(now, limit=BATCH)
-        for key_id in due_rotation:
-            try:
-                with self._store.unit_of_work() as uow:
-                    rotated = rotate_if_due(uow, self._keystore, key_id, now)
-                    if rotated:
-                        _audit(uow, "RotateKey", key_id, now)
-            except Exception:
-                log.exception("automatic rotation failed", extra={"key_id": key_id})
-                report.failed.append(key_id)
-                continue
-            if rotated:
-                log.info("rotated key %s (automatic rotation)", key_id)
-                report.rotated.append(key_id)
-                self._on_change(key_id)
-        for key_id in due_deletion:
-            try:
-                with self._store.unit_of_work() as uow:
-                    deleted = delete_if_due(uow, key_id, now)
-                    if deleted is not None:
-                        record_service_event(uow, "DeleteKey", deleted.arn, now)
-            except Exception:
-                log.exception("key deletion failed", extra={"key_id": key_id})
-                report.failed.append(key_id)
-                continue
-            if deleted is not None:
-                log.info("deleted key %s at the end of its waiting period", deleted.arn)
-                report.deleted.append(key_id)
-                self._on_change(key_id)
-        for key_id in due_expiry:
-            try:
-                with self._store.unit_of_work() as uow:
-                    expired = expire_if_due(uow, key_id, now)
-                    if expired is not None:
-                        record_service_event(uow, "DeleteExpiredKeyMaterial", expired.arn, now)
-            except Exception:
-                log.exception("import expiry failed", extra={"key_id": key_id})
-                report.failed.append(key_id)
-                continue
-            if expired is not None:
-                log.info("deleted the expired imported key material of %s", expired.arn)
-                report.expired.append(key_id)
-                self._on_change(key_id)
+        keystore = self._keystore
+
+        def rotate(uow: UnitOfWork, key_id: str) -> str | None:
+            if not rotate_if_due(uow, keystore, key_id, now):
+                return None
+            record = uow.keys.get(key_id)
+            return None if record is None else record.arn
+
+        def delete(uow: UnitOfWork, key_id: str) -> str | None:
+            deleted = delete_if_due(uow, key_id, now)
+            return None if deleted is None else deleted.arn
+
+        def expire(uow: UnitOfWork, key_id: str) -> str | None:
+            expired = expire_if_due(uow, key_id, now)
+            return None if expired is None else expired.arn
+
+        jobs: tuple[_Job, ...] = (
+            _Job(due_rotation, rotate, "RotateKey", report.rotated, "rotated %s (automatic)"),
+            _Job(due_deletion, delete, "DeleteKey", report.deleted, "deleted %s (window ended)"),
+            _Job(
+                due_expiry,
+                expire,
+                "DeleteExpiredKeyMaterial",
+                report.expired,
+                "deleted the expired imported key material of %s",
+            ),
+        )
+        for job in jobs:
+            for key_id in job.key_ids:
+                try:
+                    with self._store.unit_of_work() as uow:
+                        arn = job.step(uow, key_id)
+                        if arn is not None:
+                            # In the same transaction: the change and its event, or neither.
+                            record_service_event(uow, job.event_name, arn, now)
+                except Exception:
+                    log.exception("%s failed", job.event_name, extra={"key_id": key_id})
+                    report.failed.append(key_id)
+                    continue
+                if arn is not None:
+                    log.info(job.message, arn)
+                    job.done.append(key_id)
+                    self._on_change(key_id)
         if report.deleted or report.expired:
             # Deleted rows can linger in database pages; make the material unrecoverable.
             self._store.reclaim()

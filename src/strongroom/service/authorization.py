@@ -17,8 +17,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
+from strongroom.clock import iso_utc
 from strongroom.domain.grants import Grant
 from strongroom.domain.keys import KeyRecord
 from strongroom.domain.repositories import Store
@@ -179,7 +179,7 @@ class Authorizer:
             "aws:principalarn": [caller.principal_arn],
             "aws:principalaccount": [caller.account_id],
             "kms:calleraccount": [caller.account_id],
-            "aws:currenttime": [datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
+            "aws:currenttime": [iso_utc(now)],
             "aws:epochtime": [str(int(now))],
             "aws:securetransport": ["true" if info.secure_transport else "false"],
             "aws:requestedregion": [caller.region],

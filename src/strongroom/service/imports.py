@@ -16,8 +16,8 @@ from __future__ import annotations
 import dataclasses
 import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
+from strongroom.clock import iso_utc
 from strongroom.crypto.import_tokens import ImportParameters, TokenExpired, TokenInvalid
 from strongroom.crypto.key_import import (
     InvalidMaterial,
@@ -58,10 +58,6 @@ def _require_external(record: KeyRecord) -> None:
         raise UnsupportedOperationException(
             f"{record.arn} origin is {record.origin} which is not valid for this operation."
         )
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- GetParametersForImport -----------------------------------------------------------
@@ -159,7 +155,7 @@ def _check_expiry(req: ImportKeyMaterialRequest, now: float) -> str:
 def _import_conditions(model: str, valid_to: float | None) -> dict[str, list[str]]:
     conditions = {"kms:expirationmodel": [model]}
     if valid_to is not None:
-        conditions["kms:validto"] = [_iso(valid_to)]
+        conditions["kms:validto"] = [iso_utc(valid_to)]
     return conditions
 
 

@@ -38,9 +38,10 @@ class CachedKey:
     def primary_material(self) -> bytes:
         """The current material. Only for keys whose state allows crypto, which have it."""
         primary = self.record.primary_version_id
-        if primary is None or primary not in self.materials:
+        material = None if primary is None else self.materials.get(primary)
+        if material is None:
             raise KeyError(f"{self.record.arn} has no current key material")
-        return self.materials[primary]
+        return material
 
 
 class TtlCache(Generic[V]):

@@ -10,11 +10,11 @@ from strongroom.audit.events import (
     Actor,
     ApiCall,
     api_call_event,
-    event_time_text,
     is_read_only,
     service_event,
     user_identity,
 )
+from strongroom.clock import iso_utc as event_time_text
 
 ACCOUNT = "111122223333"
 KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
