@@ -63,13 +63,15 @@ class SqlStore:
             if parsed.database in (None, "", ":memory:"):
                 # Each pooled connection would see a different, empty database.
                 raise ValueError("SqlStore needs a SQLite database file, not an in-memory one")
-            self._engine: Engine = create_engine(parsed)
+            # hide_parameters: a database error in the log never shows row values
+            # (wrapped material, encryption contexts, audit records).
+            self._engine: Engine = create_engine(parsed, hide_parameters=True)
             event.listen(self._engine, "connect", _on_sqlite_connect)
             event.listen(self._engine, "begin", _on_sqlite_begin)
         elif backend == "postgresql" and driver == "psycopg":
             # pre_ping replaces connections that died while pooled (a server
             # restart or failover) instead of failing the next request.
-            self._engine = create_engine(parsed, pool_pre_ping=True)
+            self._engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
         else:
             raise ValueError(
                 f"unsupported database URL scheme {parsed.drivername!r}: "
