@@ -94,3 +94,40 @@ def test_a_garbled_authorization_header_is_rejected_without_a_server_error(
 
 def test_an_unsigned_malformed_request_is_a_client_error(raw_post: RawPost) -> None:
     assert_not_server_error(raw_post("Encrypt", b"{not json", sign=False))
+
+
+def _accepted_headers(server: Server) -> dict[str, str]:
+    """Headers of a request the server has just accepted (so it knows their credential part)."""
+    headers = signed_headers(server.endpoint, "ListKeys", LIST_KEYS, creds=server.credentials)
+    response = send_post(server.endpoint, LIST_KEYS, headers)
+    assert response.status == 200, response.body
+    return headers
+
+
+def test_a_known_credential_part_with_another_signature_is_an_invalid_signature(
+    server: Server,
+) -> None:
+    headers = _accepted_headers(server)
+    auth = headers["Authorization"]
+    headers["Authorization"] = auth[:-1] + ("0" if auth[-1] != "0" else "1")
+    response = send_post(server.endpoint, LIST_KEYS, headers)
+    assert response.status == 400
+    assert response.error_code == "InvalidSignatureException", response.body
+
+
+def test_a_known_credential_part_with_a_changed_signed_header_is_an_invalid_signature(
+    server: Server,
+) -> None:
+    headers = _accepted_headers(server)
+    headers["X-Amz-Target"] = "TrentService.ListAliases"
+    response = send_post(server.endpoint, LIST_KEYS, headers)
+    assert response.status == 400
+    assert response.error_code == "InvalidSignatureException", response.body
+
+
+def test_a_known_credential_part_with_a_session_token_is_unrecognized(server: Server) -> None:
+    headers = _accepted_headers(server)
+    headers["X-Amz-Security-Token"] = "not-a-session"
+    response = send_post(server.endpoint, LIST_KEYS, headers)
+    assert response.status == 400
+    assert response.error_code == "UnrecognizedClientException", response.body

@@ -42,12 +42,15 @@ import datetime as dt
 import hashlib
 import hmac
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from urllib.parse import quote, unquote_to_bytes
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as crypto_hmac
 
 from strongroom.service.errors import (
     IncompleteSignatureException,
@@ -321,7 +324,7 @@ class SigV4Verifier:
     emptied of its oldest entry when full; it is never logged or shown.
     """
 
-    __slots__ = ("_cache_size", "_keys", "_max_skew", "_plans", "_skew_text", "_times")
+    __slots__ = ("_cache_size", "_keys", "_known", "_max_skew", "_plans", "_skew_text", "_times")
 
     def __init__(self, *, max_skew_seconds: float = 300.0, cache_size: int = 1024) -> None:
         if max_skew_seconds < 0:
@@ -335,6 +338,7 @@ class SigV4Verifier:
         self._keys: dict[tuple[str, str, str, str], _SigningState] = {}
         self._plans: dict[tuple[str, ...], _Plan] = {}
         self._times: dict[bytes, int] = {}
+        self._known: dict[bytes, AuthHeader] = {}
 
     def verify(
         self,
@@ -359,17 +363,107 @@ class SigV4Verifier:
         (compared with ``hmac.compare_digest``). ``X-Amz-Date`` wins over
         ``Date`` when both are present.
         """
-        plan = self._plans.get(auth.signed_headers)
+        plan = self._plan_for(auth.signed_headers)
+        found = _collect_headers(headers, plan[1])
+        self._check(
+            auth,
+            auth.signature,
+            secret_access_key,
+            plan,
+            found,
+            method.encode("ascii", "replace"),
+            raw_path,
+            query_string,
+            body,
+            now,
+        )
+
+    def recall(self, raw: bytes) -> tuple[AuthHeader, str] | None:
+        """A raw Authorization value whose credential part was accepted before, as
+        ``(header, signature)``; None for anything else (parse it in full then).
+
+        Clients sign every request with the same ``Credential`` and
+        ``SignedHeaders`` for a day: only the signature changes. Only values in
+        the exact form ``remember`` recorded are recognised, so a header that
+        would fail to parse is never taken for a known one.
+        """
+        prefix, sep, sig = raw.rpartition(b", Signature=")
+        if not sep or len(sig) != 64 or not sig.isalnum():
+            return None
+        auth = self._known.get(prefix)
+        return None if auth is None else (auth, sig.decode("ascii"))
+
+    def remember(self, raw: bytes, auth: AuthHeader) -> None:
+        """Record ``raw``'s credential part once a request carrying it was authenticated
+        (credential, region and service accepted), if it is in the form SDKs send."""
+        prefix = (
+            f"{ALGORITHM} Credential={auth.access_key_id}/{auth.date}/{auth.region}/"
+            f"{auth.service}/{_TERMINATOR}, SignedHeaders={';'.join(auth.signed_headers)}"
+        ).encode("utf-8", "replace")
+        if raw != prefix + b", Signature=" + auth.signature.encode("utf-8", "replace"):
+            return
+        if len(self._known) >= self._cache_size:
+            self._known.clear()
+        self._known[prefix] = auth
+
+    def verify_known(
+        self,
+        auth: AuthHeader,
+        signature: str,
+        secret_access_key: str,
+        *,
+        raw_path: bytes,
+        query_string: bytes,
+        headers: Mapping[bytes, bytes],
+        body: bytes,
+        now: float,
+    ) -> None:
+        """``verify`` for a POST whose header ``recall`` recognised, with the request's
+        headers as a mapping (the request repeats no header name)."""
+        plan = self._plan_for(auth.signed_headers)
+        found = {}
+        for name in plan[1]:
+            value = headers.get(name)
+            if value is not None:
+                found[name] = b" ".join(value.split())
+        self._check(
+            auth,
+            signature,
+            secret_access_key,
+            plan,
+            found,
+            b"POST",
+            raw_path,
+            query_string,
+            body,
+            now,
+        )
+
+    def _plan_for(self, signed_headers: tuple[str, ...]) -> _Plan:
+        plan = self._plans.get(signed_headers)
         if plan is None:
-            if "host" not in auth.signed_headers:
+            if "host" not in signed_headers:
                 raise InvalidSignatureException(_HOST_NOT_SIGNED)
-            plan = _plan(auth.signed_headers)
+            plan = _plan(signed_headers)
             if len(self._plans) >= self._cache_size:
                 self._plans.clear()
-            self._plans[auth.signed_headers] = plan
-        names, wanted, signed_line = plan
-        found = _collect_headers(headers, wanted)
+            self._plans[signed_headers] = plan
+        return plan
 
+    def _check(
+        self,
+        auth: AuthHeader,
+        provided: str,
+        secret_access_key: str,
+        plan: _Plan,
+        found: dict[bytes, bytes],
+        method: bytes,
+        raw_path: bytes,
+        query_string: bytes,
+        body: bytes,
+        now: float,
+    ) -> None:
+        names, _, signed_line = plan
         amz_date = found.get(_X_AMZ_DATE)
         cached = None if amz_date is None else self._times.get(amz_date)
         if amz_date is not None and cached is not None:
@@ -396,7 +490,7 @@ class SigV4Verifier:
         if lines is None:
             raise InvalidSignatureException(_SIGNATURE_MISMATCH)
         creq = _join_canonical_request(
-            method.encode("ascii", "replace"),
+            method,
             canonical_uri(raw_path),
             canonical_query_string(query_string),
             lines,
@@ -422,7 +516,6 @@ class SigV4Verifier:
             hashlib.sha256(creq).hexdigest().encode("ascii"),
         )
         expected = entry.sign(sts)
-        provided = auth.signature
         if not (provided.isascii() and hmac.compare_digest(expected, provided)):
             raise InvalidSignatureException(_SIGNATURE_MISMATCH)
 
@@ -446,14 +539,16 @@ class SigV4Verifier:
 class _SigningState:
     """A derived signing key with its credential scope, cached per (secret, date, region, service).
 
-    HMAC comes from the standard library (OpenSSL); it is not rebuilt here from
+    HMAC comes from ``cryptography`` (OpenSSL); it is not rebuilt here from
     SHA-256 states, so no primitive is hand-written.
     """
 
-    __slots__ = ("_key", "scope")
+    __slots__ = ("_keyed", "scope")
 
     def __init__(self, key: bytes, scope: bytes) -> None:
-        self._key = key
+        # Copying a keyed HMAC skips the key setup and OpenSSL's per-call algorithm
+        # lookup: about a third of the cost of a one-shot hmac.digest here.
+        self._keyed = crypto_hmac.HMAC(key, hashes.SHA256())
         self.scope = scope
 
     @classmethod
@@ -465,7 +560,9 @@ class _SigningState:
 
     def sign(self, message: bytes) -> str:
         """The hex HMAC-SHA256 of ``message``, as ``signature()`` computes it."""
-        return hmac.digest(self._key, message, "sha256").hex()
+        mac = self._keyed.copy()
+        mac.update(message)
+        return mac.finalize().hex()
 
 
 def _plan(signed_headers: Sequence[str]) -> _Plan:

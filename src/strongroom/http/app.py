@@ -22,7 +22,7 @@ import orjson
 
 from strongroom.audit.recorder import AuditSink
 from strongroom.auth.credentials import CredentialResolver, ResolvedCredential
-from strongroom.auth.sigv4 import SigV4Verifier, parse_authorization
+from strongroom.auth.sigv4 import AuthHeader, SigV4Verifier, parse_authorization
 from strongroom.clock import Clock
 from strongroom.domain.identities import Principal as Identity
 from strongroom.http import sts as sts_protocol
@@ -165,6 +165,10 @@ class KmsApp:
         """
         request_id = self._request_ids.next()
         headers: list[tuple[bytes, bytes]] = scope["headers"]
+        # One dict for the lookups that follow; None if a name repeats, since
+        # SigV4 joins repeated headers (the list is read in full then).
+        as_dict = dict(headers)
+        by_name = as_dict if len(as_dict) == len(headers) else None
         info = RequestInfo(request_id, scope.get("client"), headers, scope.get("scheme") == "https")
         set_current_request(info)
         call = _Call(headers)
@@ -176,16 +180,19 @@ class KmsApp:
                 raise ValidationException(
                     f"Request body must not exceed {self._max_body_bytes} bytes."
                 ) from None
-            if _is_sts(headers):
+            if _is_sts(headers, by_name):
                 content_type = _XML
                 call.sts(body)
                 try:
-                    status, payload = 200, await self._sts(scope, headers, body, call, request_id)
+                    status, payload = (
+                        200,
+                        await self._sts(scope, headers, by_name, body, call, request_id),
+                    )
                 except KMSError as e:
                     call.failed(e.code, e.message)
                     status, payload = sts_protocol.error_document(e, request_id)
             else:
-                status, payload = await self._kms(scope, headers, body, call, request_id)
+                status, payload = await self._kms(scope, headers, by_name, body, call)
         except KMSError as e:
             call.failed(e.code, e.message)
             status, payload = e.status, _error_body(e.code, e.message)
@@ -206,12 +213,12 @@ class KmsApp:
         self,
         scope: Scope,
         headers: list[tuple[bytes, bytes]],
+        by_name: dict[bytes, bytes] | None,
         body: bytes,
         call: _Call,
-        request_id: str,
     ) -> tuple[int, bytes]:
         """A TrentService or StrongroomAdmin call: (status, body). Raises KMSError."""
-        caller = await self._authenticate(scope, headers, body, request_id)
+        caller = await self._authenticate(scope, headers, by_name, body)
         call.caller = caller
         target = call.target
         if target is not None and target.startswith(ADMIN_PREFIX):
@@ -268,11 +275,8 @@ class KmsApp:
         with self._ctx.store.unit_of_work(write=False) as uow:
             return uow.identities.get_principal_by_arn(arn)
 
-    def _check_session(
-        self, credential: ResolvedCredential, headers: list[tuple[bytes, bytes]]
-    ) -> None:
+    def _check_session(self, credential: ResolvedCredential, token: bytes | None) -> None:
         """Temporary credentials: the session token must match, and the session be current."""
-        token = header(headers, b"x-amz-security-token")
         assert credential.token_sha256 is not None and credential.expires_at is not None
         if token is None or not hmac.compare_digest(
             hashlib.sha256(token).digest(), credential.token_sha256
@@ -289,11 +293,12 @@ class KmsApp:
         self,
         scope: Scope,
         headers: list[tuple[bytes, bytes]],
+        by_name: dict[bytes, bytes] | None,
         body: bytes,
         call: _Call,
         request_id: str,
     ) -> bytes:
-        caller = await self._authenticate(scope, headers, body, request_id, service="sts")
+        caller = await self._authenticate(scope, headers, by_name, body, service="sts")
         call.caller = caller
         return await sts_protocol.handle(self._ctx, caller, body, request_id)
 
@@ -313,9 +318,38 @@ class KmsApp:
         self,
         scope: Scope,
         headers: list[tuple[bytes, bytes]],
+        by_name: dict[bytes, bytes] | None,
         body: bytes,
-        request_id: str,
         service: str = "kms",
+    ) -> Caller:
+        raw = None if by_name is None else by_name.get(b"authorization")
+        known = None if raw is None else self._verifier.recall(raw)
+        if (
+            known is None
+            or known[0].service != service
+            or by_name is None
+            or (b"x-amz-date" not in by_name and b"date" not in by_name)
+        ):
+            return await self._authenticate_in_full(scope, headers, body, service)
+        # The Authorization header's credential part was accepted before: what
+        # parsing it would check (form, service, region) holds, the rest is checked.
+        auth, signature = known
+        credential = await self._credential(auth.access_key_id)
+        self._check_token(credential, by_name.get(b"x-amz-security-token"))
+        self._verifier.verify_known(
+            auth,
+            signature,
+            credential.secret_access_key,
+            raw_path=scope.get("raw_path") or scope["path"].encode(),
+            query_string=scope.get("query_string", b""),
+            headers=by_name,
+            body=body,
+            now=self._wall_clock.now(),
+        )
+        return await self._caller(auth, credential, headers)
+
+    async def _authenticate_in_full(
+        self, scope: Scope, headers: list[tuple[bytes, bytes]], body: bytes, service: str
     ) -> Caller:
         auth = parse_authorization(headers)
         if auth.service != service:
@@ -324,17 +358,8 @@ class KmsApp:
             )
         if _REGION.fullmatch(auth.region) is None:
             raise InvalidSignatureException("Credential should be scoped to a valid region. ")
-        credential = await self._credentials.resolve(auth.access_key_id)
-        if credential is None:
-            raise UnrecognizedClientException(
-                "The security token included in the request is invalid."
-            )
-        if credential.token_sha256 is not None:
-            self._check_session(credential, headers)
-        elif header(headers, b"x-amz-security-token") is not None:
-            raise UnrecognizedClientException(
-                "The security token included in the request is invalid."
-            )
+        credential = await self._credential(auth.access_key_id)
+        self._check_token(credential, header(headers, b"x-amz-security-token"))
         raw_path = scope.get("raw_path") or scope["path"].encode()
         self._verifier.verify(
             auth,
@@ -346,6 +371,32 @@ class KmsApp:
             body=body,
             now=self._wall_clock.now(),
         )
+        raw = header(headers, b"authorization")
+        if raw is not None:
+            self._verifier.remember(raw, auth)
+        return await self._caller(auth, credential, headers)
+
+    async def _credential(self, access_key_id: str) -> ResolvedCredential:
+        hit, credential = self._credentials.cached(access_key_id)
+        if not hit:
+            credential = await self._credentials.resolve(access_key_id)
+        if credential is None:
+            raise UnrecognizedClientException(
+                "The security token included in the request is invalid."
+            )
+        return credential
+
+    def _check_token(self, credential: ResolvedCredential, token: bytes | None) -> None:
+        if credential.token_sha256 is not None:
+            self._check_session(credential, token)
+        elif token is not None:
+            raise UnrecognizedClientException(
+                "The security token included in the request is invalid."
+            )
+
+    async def _caller(
+        self, auth: AuthHeader, credential: ResolvedCredential, headers: list[tuple[bytes, bytes]]
+    ) -> Caller:
         if credential.principal.kind == "service":
             return await self._on_behalf_of(auth.region, auth.signed_headers, headers, credential)
         caller_key = (credential.access_key_id, auth.region)
@@ -380,9 +431,9 @@ class _RequestIds:
         return f"{self._prefix}{next(self._counter) & 0xFFFFFFFFFFFF:012x}"
 
 
-def _is_sts(headers: list[tuple[bytes, bytes]]) -> bool:
+def _is_sts(headers: list[tuple[bytes, bytes]], by_name: dict[bytes, bytes] | None) -> bool:
     """Whether the request is signed for STS (its credential scope names the service)."""
-    value = header(headers, b"authorization")
+    value = header(headers, b"authorization") if by_name is None else by_name.get(b"authorization")
     return value is not None and b"/sts/aws4_request" in value
 
 

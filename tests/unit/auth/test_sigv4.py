@@ -775,3 +775,154 @@ def test_the_secret_never_appears_in_an_error() -> None:
     with pytest.raises(InvalidSignatureException):
         _verify(v, secret=SENTINEL_SECRET, verifier=verifier)
     assert SENTINEL_SECRET not in repr(verifier)
+
+
+# --------------------------------------------------------------------------- known credential parts
+
+
+def _remembered(signed: Signed) -> tuple[SigV4Verifier, bytes]:
+    """A verifier that accepted ``signed`` in full and remembered its header."""
+    verifier = SigV4Verifier()
+    auth = parse_authorization(signed.headers)
+    raw = dict(signed.headers)[b"authorization"]
+    verifier.verify(
+        auth,
+        signed.secret,
+        method=signed.method,
+        raw_path=signed.raw_path,
+        query_string=signed.query,
+        headers=signed.headers,
+        body=signed.body,
+        now=time.time(),
+    )
+    verifier.remember(raw, auth)
+    return verifier, raw
+
+
+def _verify_known(
+    verifier: SigV4Verifier, signed: Signed, raw: bytes, headers: Headers, body: bytes
+) -> None:
+    known = verifier.recall(raw)
+    assert known is not None
+    auth, sig = known
+    verifier.verify_known(
+        auth,
+        sig,
+        signed.secret,
+        raw_path=signed.raw_path,
+        query_string=signed.query,
+        headers=dict(headers),
+        body=body,
+        now=time.time(),
+    )
+
+
+@settings(deadline=None)
+@given(kms_requests())
+def test_a_remembered_header_is_recalled_and_verified(signed: Signed) -> None:
+    verifier, raw = _remembered(signed)
+    known = verifier.recall(raw)
+    assert known is not None
+    assert known[0] == replace(parse_authorization(signed.headers), signature=known[0].signature)
+    assert known[1] == parse_authorization(signed.headers).signature
+    _verify_known(verifier, signed, raw, signed.headers, signed.body)
+
+
+@settings(deadline=None)
+@given(kms_requests(), st.data())
+def test_a_recalled_header_with_any_changed_body_byte_is_rejected(
+    signed: Signed, data: st.DataObject
+) -> None:
+    verifier, raw = _remembered(signed)
+    i = data.draw(st.integers(0, len(signed.body) - 1))
+    body = bytearray(signed.body)
+    body[i] ^= data.draw(st.integers(1, 255))
+    with pytest.raises(InvalidSignatureException):
+        _verify_known(verifier, signed, raw, signed.headers, bytes(body))
+
+
+@settings(deadline=None)
+@given(kms_requests(), st.data())
+def test_a_recalled_header_with_a_changed_signed_header_is_rejected(
+    signed: Signed, data: st.DataObject
+) -> None:
+    verifier, raw = _remembered(signed)
+    names = [n for n in parse_authorization(signed.headers).signed_headers if n != "authorization"]
+    name = data.draw(st.sampled_from(names)).encode("ascii")
+    headers = [(n, v + b"x" if n == name else v) for n, v in signed.headers]
+    with pytest.raises(InvalidSignatureException):
+        _verify_known(verifier, signed, raw, headers, signed.body)
+
+
+def test_a_recalled_prefix_with_another_signature_is_rejected() -> None:
+    body = b'{"KeyId": "alias/x"}'
+    signed = Signed(*_sign_with_botocore(body=body), body, SUITE_SECRET)
+    verifier, raw = _remembered(signed)
+    flipped = raw[:-1] + (b"0" if raw[-1:] != b"0" else b"1")
+    headers = [(n, flipped if n == b"authorization" else v) for n, v in signed.headers]
+    with pytest.raises(InvalidSignatureException) as e:
+        _verify_known(verifier, signed, flipped, headers, body)
+    assert e.value.message == SIGNATURE_MISMATCH
+
+
+def test_a_recalled_header_is_checked_for_skew() -> None:
+    body = b"{}"
+    signed = Signed(*_sign_with_botocore(body=body), body, SUITE_SECRET)
+    verifier, raw = _remembered(signed)
+    auth, sig = verifier.recall(raw) or pytest.fail("not recalled")
+    with pytest.raises(InvalidSignatureException, match="Signature expired"):
+        verifier.verify_known(
+            auth,
+            sig,
+            SUITE_SECRET,
+            raw_path=signed.raw_path,
+            query_string=signed.query,
+            headers=dict(signed.headers),
+            body=body,
+            now=time.time() + 600,
+        )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda raw: raw.replace(b", SignedHeaders", b",  SignedHeaders"),  # extra space
+        lambda raw: raw.replace(b"SignedHeaders=", b"signedheaders="),  # other case
+        lambda raw: b" " + raw,  # leading space
+        lambda raw: raw + b" ",  # trailing space
+        lambda raw: raw[:-2],  # short signature
+        lambda raw: raw + b"00",  # long signature
+        lambda raw: raw[:-1] + b"-",  # not hex
+    ],
+)
+def test_only_the_exact_remembered_form_is_recalled(change: Callable[[bytes], bytes]) -> None:
+    body = b"{}"
+    signed = Signed(*_sign_with_botocore(body=body), body, SUITE_SECRET)
+    verifier, raw = _remembered(signed)
+    assert verifier.recall(raw) is not None
+    assert verifier.recall(change(raw)) is None
+
+
+def test_a_header_in_another_form_is_not_remembered() -> None:
+    body = b"{}"
+    headers = _sign_with_botocore(body=body)[0]
+    raw = dict(headers)[b"authorization"]
+    spaced = raw.replace(b", Signature=", b",Signature=")
+    verifier = SigV4Verifier()
+    others = [(n, v) for n, v in headers if n != b"authorization"]
+    verifier.remember(spaced, parse_authorization([(b"authorization", spaced), *others]))
+    assert verifier.recall(raw) is None
+    assert verifier.recall(spaced) is None
+
+
+def test_the_remembered_headers_are_bounded() -> None:
+    verifier = SigV4Verifier(cache_size=2)
+    body = b"{}"
+    raws = []
+    for key in ("AKIAONE", "AKIATWO", "AKIATHREE"):
+        signed = Signed(*_sign_with_botocore(body=body, access_key=key), body, SUITE_SECRET)
+        raw = dict(signed.headers)[b"authorization"]
+        verifier.remember(raw, parse_authorization(signed.headers))
+        raws.append(raw)
+    assert verifier.recall(raws[2]) is not None
+    assert sum(verifier.recall(r) is not None for r in raws) <= 2
