@@ -6,7 +6,6 @@ These run on the event loop and touch no database when the key is cached.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -504,7 +503,7 @@ async def _generate_data_key(
     encoded_context = encode_context(req.encryption_context)
     if req.dry_run:
         raise DryRunOperationException
-    data_key = secrets.token_bytes(length)
+    data_key = os.urandom(length)
     return GenerateDataKeyResult(
         ciphertext_blob=seal(key, data_key, encoded_context),
         key_id=key.record.arn,
