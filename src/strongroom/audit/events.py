@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from strongroom.audit.chain import PendingEvent, canonical_json
 from strongroom.clock import iso_utc
@@ -58,15 +61,37 @@ _WRITE_PREFIXES = (
 )
 
 
+@functools.lru_cache(maxsize=1024)
 def is_read_only(event_name: str) -> bool:
     """CloudTrail's readOnly: true for reads and cryptographic operations."""
     return not event_name.startswith(_WRITE_PREFIXES)
 
 
+# Random bits for event ids, drawn from os.urandom 64 ids at a time: one getrandom
+# call costs more than formatting an id. Per thread, and dropped in a forked child,
+# so no two threads or processes ever hand out the same bits.
+_IDS_PER_DRAW = 64
+_random = threading.local()
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
+def _forget_random_bits() -> None:
+    global _random
+    _random = threading.local()
+
+
+os.register_at_fork(after_in_child=_forget_random_bits)
+
+
 def new_event_id() -> str:
     """A random (version 4) UUID as text, without uuid.UUID's overhead on the hot path."""
-    h = os.urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    try:
+        h: str = _random.hex.pop()
+    except (AttributeError, IndexError):
+        drawn = os.urandom(16 * _IDS_PER_DRAW).hex()
+        _random.hex = [drawn[i : i + 32] for i in range(0, len(drawn), 32)]
+        h = _random.hex.pop()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +154,16 @@ def _known_identity(actor: Actor) -> dict[str, Any]:
     return identity
 
 
+@functools.lru_cache(maxsize=4096)
+def _resource(arn: str) -> dict[str, str]:
+    # Cached, and shared between records: never modify it.
+    return {"accountId": arn.split(":")[4], "type": KEY_RESOURCE_TYPE, "ARN": arn}
+
+
 def _resources(key_arns: list[str]) -> list[dict[str, str]] | None:
     if not key_arns:
         return None
-    return [
-        {"accountId": arn.split(":")[4], "type": KEY_RESOURCE_TYPE, "ARN": arn} for arn in key_arns
-    ]
+    return [_resource(arn) for arn in key_arns]
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,57 +189,113 @@ class ApiCall:
 
 def api_call_event(call: ApiCall) -> PendingEvent:
     """The CloudTrail record of an API call (eventType AwsApiCall)."""
-    key_arns = list(dict.fromkeys(call.key_arns))
-    event_id = new_event_id()
-    recipient = (
-        key_arns[0].split(":")[4]
-        if key_arns
-        else (call.actor.account_id if call.actor is not None else "")
+    actor = call.actor
+    return api_call_record(
+        call.time,
+        call.request_id,
+        call.event_source,
+        call.event_name,
+        call.region,
+        call.source_ip,
+        call.user_agent,
+        user_identity(actor, call.access_key_id),
+        None if actor is None else actor.principal_arn,
+        "" if actor is None else actor.account_id,
+        call.request_parameters,
+        call.response_elements,
+        call.error_code,
+        call.error_message,
+        call.key_arns,
+        call.dry_run,
     )
+
+
+_SORT_KEYS = orjson.OPT_SORT_KEYS
+
+
+def api_call_record(
+    time: float,
+    request_id: str,
+    event_source: str,
+    event_name: str,
+    region: str,
+    source_ip: str,
+    user_agent: str,
+    identity: dict[str, Any],
+    principal_arn: str | None,
+    account_id: str,
+    request_parameters: dict[str, Any] | None,
+    response_elements: dict[str, Any] | None,
+    error_code: str | None,
+    error_message: str | None,
+    key_arns: list[str],
+    dry_run: bool,
+) -> PendingEvent:
+    """``api_call_event`` without the ``ApiCall``: what the http layer calls for every request.
+
+    ``identity`` is the caller's ``user_identity`` (the http layer keeps one per
+    caller), ``principal_arn`` and ``account_id`` the caller's (None and "" when
+    not authenticated). Positional, and no intermediate objects: this runs once
+    per API call, and the record must stay byte for byte what ``api_call_event``
+    always made (``tests/vectors/audit_records_v1.json``).
+    """
+    if len(key_arns) > 1:
+        key_arns = list(dict.fromkeys(key_arns))
+    event_id = new_event_id()
+    first: str | None = None
+    resources: list[dict[str, str]] | None = None
+    recipient = account_id
+    if key_arns:
+        first = key_arns[0]
+        resources = [_resource(arn) for arn in key_arns]
+        recipient = resources[0]["accountId"]
     record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
-        "userIdentity": user_identity(call.actor, call.access_key_id),
-        "eventTime": iso_utc(call.time),
-        "eventSource": call.event_source,
-        "eventName": call.event_name,
-        "awsRegion": call.region,
-        "sourceIPAddress": call.source_ip,
-        "userAgent": call.user_agent,
-        "requestParameters": call.request_parameters,
-        "responseElements": call.response_elements,
-        "requestID": call.request_id,
+        "userIdentity": identity,
+        "eventTime": iso_utc(time),
+        "eventSource": event_source,
+        "eventName": event_name,
+        "awsRegion": region,
+        "sourceIPAddress": source_ip,
+        "userAgent": user_agent,
+        "requestParameters": request_parameters,
+        "responseElements": response_elements,
+        "requestID": request_id,
         "eventID": event_id,
-        "readOnly": is_read_only(call.event_name),
+        "readOnly": is_read_only(event_name),
         "eventType": "AwsApiCall",
         "managementEvent": True,
         "recipientAccountId": recipient,
         "eventCategory": "Management",
     }
-    resources = _resources(key_arns)
     if resources is not None:
         record["resources"] = resources
-    if call.error_code is not None:
-        record["errorCode"] = call.error_code
-        record["errorMessage"] = call.error_message or ""
     usage: tuple[tuple[str, str], ...] = ()
-    if (
-        call.error_code is None
-        and not call.dry_run
-        and call.event_source == KMS_SOURCE
-        and call.event_name in CRYPTOGRAPHIC_OPERATIONS
+    if error_code is not None:
+        record["errorCode"] = error_code
+        record["errorMessage"] = error_message or ""
+    elif (
+        first is not None
+        and not dry_run
+        and event_source == KMS_SOURCE
+        and event_name in CRYPTOGRAPHIC_OPERATIONS
     ):
-        usage = tuple((arn, call.event_name) for arn in key_arns)
+        usage = (
+            ((first, event_name),)
+            if len(key_arns) == 1
+            else tuple([(arn, event_name) for arn in key_arns])
+        )
     return PendingEvent(
-        record=canonical_json(record),
-        event_id=event_id,
-        request_id=call.request_id,
-        event_time=call.time,
-        event_name=call.event_name,
-        event_source=call.event_source,
-        key_arn=key_arns[0] if key_arns else None,
-        principal_arn=call.actor.principal_arn if call.actor is not None else None,
-        error_code=call.error_code,
-        usage=usage,
+        orjson.dumps(record, option=_SORT_KEYS),  # canonical_json, without a call
+        event_id,
+        request_id,
+        time,
+        event_name,
+        event_source,
+        first,
+        principal_arn,
+        error_code,
+        usage,
     )
 
 

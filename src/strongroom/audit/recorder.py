@@ -2,23 +2,37 @@
 
 A request calls ``await recorder.record(event)``, which returns once the event's
 transaction has committed (SQLite ``synchronous=FULL``, PostgreSQL fsync). One
-writer task takes every event waiting in the queue (up to ``max_batch``),
-appends them to the chain in one transaction on a worker thread, and then
-wakes their requests. While a commit is in flight new events accumulate, so
-under load one commit covers many requests and the cost of the fsync is
-shared; an idle server commits each event at once (``max_wait_seconds`` can
-make the writer linger for more).
+writer thread takes every event waiting in the queue (up to ``max_batch``),
+appends them to the chain in one transaction, and then wakes their requests.
+While a commit is in flight new events accumulate, so under load one commit
+covers many requests and the cost of the fsync is shared; an idle server
+commits each event at once (``max_wait_seconds`` can make the writer linger
+for more).
+
+A thread of its own rather than a writer task handing each batch to
+``asyncio.to_thread``: the executor's hand-off (a concurrent future with its
+condition variable, a context copy, a chained asyncio future) and the writer
+task's own wake-ups cost more CPU per batch than the batch's Python work. A
+request appends its event to a list on the loop; the first append of a loop
+pass schedules one hand-off of the whole list to the writer (a
+``queue.SimpleQueue``), after the requests that are ready in that pass, so the
+writer is woken once per pass rather than once per event and never starts on
+a part of what the loop is about to produce. The writer answers each batch
+with one ``call_soon_threadsafe``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from typing import Protocol
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol, TypeGuard
 
-from strongroom.audit.chain import PendingEvent, append
-from strongroom.domain.repositories import AuditAppender, Store
+from strongroom.audit.chain import PendingEvent, RowWriter, append, append_rows
+from strongroom.domain.repositories import AuditAppender, ChainWriter, Store
 
 log = logging.getLogger("strongroom.audit")
 
@@ -32,76 +46,187 @@ class AuditSink(Protocol):
         """Return once ``event`` is durable. Raises AuditWriteError."""
 
 
+# What the loop hands the writer: events with their requests' futures (same
+# order); None tells the writer to stop.
+_Item = tuple[list[PendingEvent], list["asyncio.Future[None]"]] | None
+
+
 class AuditRecorder:
     def __init__(self, store: Store, *, max_batch: int = 512, max_wait_seconds: float = 0.0):
         self._store = store
         self._max_batch = max_batch
         self._max_wait = max_wait_seconds
-        self._queue: asyncio.Queue[tuple[PendingEvent, asyncio.Future[None]]] | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        # Read and written on the event loop only, like every record() call, so
+        # nothing can be queued behind the writer's stop signal.
+        self._accepting = False
+        # Events recorded in this loop pass, not yet handed to the writer.
+        self._events: list[PendingEvent] = []
+        self._futures: list[asyncio.Future[None]] = []
         self._appender: AuditAppender | None = None
-        # Counters, for metrics and tests.
+        # Counters, for metrics and tests (written by the writer thread).
         self.commits = 0
         self.events = 0
 
     def start(self) -> None:
-        self._queue = asyncio.Queue()
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._loop = asyncio.get_running_loop()
+        self._queue = queue.SimpleQueue()
+        self._thread = threading.Thread(
+            target=self._write, args=(self._loop, self._queue), name="audit-writer", daemon=True
+        )
+        self._accepting = True
+        self._thread.start()
 
     async def stop(self) -> None:
         """Commit what is queued, then stop the writer."""
-        if self._task is None or self._queue is None:
+        thread = self._thread
+        if thread is None:
             return
-        await self._queue.join()
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
-        if self._appender is not None:
-            self._appender.close()
-            self._appender = None
+        if self._accepting:
+            self._accepting = False
+            self._hand_over()
+            self._queue.put(None)  # behind every event accepted so far
+        await asyncio.to_thread(thread.join)
+        self._thread = None
 
     async def record(self, event: PendingEvent) -> None:
-        if self._queue is None or self._task is None or self._task.done():
+        if not self._accepting or self._loop is None:
             raise AuditWriteError("the audit recorder is not running")
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((event, future))
+        future = self._loop.create_future()
+        if not self._events:
+            self._loop.call_soon(self._hand_over)
+        self._events.append(event)
+        self._futures.append(future)
         await future
 
-    async def _run(self) -> None:
-        assert self._queue is not None
-        queue = self._queue
+    def _hand_over(self) -> None:
+        """Give the writer what this loop pass recorded (on the loop)."""
+        if self._events:
+            self._queue.put((self._events, self._futures))
+            self._events, self._futures = [], []
+
+    def _write(self, loop: asyncio.AbstractEventLoop, items: queue.SimpleQueue[_Item]) -> None:
+        """The writer thread: commit batch after batch until told to stop."""
+        futures: list[asyncio.Future[None]] = []
+        try:
+            running = True
+            while running:
+                item = items.get()
+                if item is None:
+                    break
+                if self._max_wait > 0:
+                    time.sleep(self._max_wait)
+                events, futures = item
+                # Everything else waiting joins this batch.
+                while True:
+                    try:
+                        item = items.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is None:
+                        running = False  # commit what came before, then stop
+                        break
+                    events += item[0]
+                    futures += item[1]
+                limit = self._max_batch
+                for start in range(0, len(events), limit):
+                    self._commit_batch(
+                        loop, events[start : start + limit], futures[start : start + limit]
+                    )
+        except BaseException:
+            log.exception("the audit writer stopped unexpectedly")
+            # Whatever of the batch in hand was not answered yet fails (answers already
+            # sent for a part of it were scheduled first, so those stand).
+            _answer(loop, futures, AuditWriteError("the audit recorder stopped"))
+            raise
+        finally:
+            if self._appender is not None:
+                self._appender.close()
+                self._appender = None
+            # If the writer died, refuse new events and fail the queued ones (on the
+            # loop, where record() runs, so that none slips in behind).
+            _call_soon(loop, self._refuse_queued, items)
+
+    def _commit_batch(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        events: list[PendingEvent],
+        futures: list[asyncio.Future[None]],
+    ) -> None:
+        error = None
+        try:
+            self._commit(events)
+        except Exception as e:
+            log.exception("audit write failed (%d events)", len(events))
+            error = AuditWriteError(str(e))
+        else:
+            self.commits += 1
+            self.events += len(events)
+        _answer(loop, futures, error)
+
+    def _refuse_queued(self, items: queue.SimpleQueue[_Item]) -> None:
+        futures: list[asyncio.Future[None]] = []
+        if items is self._queue:
+            self._accepting = False
+            futures, self._events, self._futures = self._futures, [], []
         while True:
-            batch = [await queue.get()]
-            if self._max_wait > 0:
-                await asyncio.sleep(self._max_wait)
-            while len(batch) < self._max_batch and not queue.empty():
-                batch.append(queue.get_nowait())
             try:
-                await asyncio.to_thread(self._commit, [event for event, _ in batch])
-            except asyncio.CancelledError:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(AuditWriteError("the audit recorder stopped"))
-                raise
-            except Exception as e:
-                log.exception("audit write failed (%d events)", len(batch))
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(AuditWriteError(str(e)))
-            else:
-                self.commits += 1
-                self.events += len(batch)
-                for _, future in batch:
-                    if not future.done():
-                        future.set_result(None)
-            finally:
-                for _ in batch:
-                    queue.task_done()
+                item = items.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                futures += item[1]
+        _settle(futures, AuditWriteError("the audit recorder stopped"))
 
     def _commit(self, events: list[PendingEvent]) -> None:
-        # Runs on a worker thread, never two at once (one writer task awaits each).
+        # Runs on the writer thread only.
         if self._appender is None:
             self._appender = self._store.audit_appender()
         with self._appender.transaction() as writer:
-            append(writer, events)
+            if _takes_rows(writer):
+                append_rows(writer, events)
+            else:
+                append(writer, events)
+
+
+def _answer(
+    loop: asyncio.AbstractEventLoop,
+    futures: list[asyncio.Future[None]],
+    error: AuditWriteError | None,
+) -> None:
+    """Wake a batch's requests, on their loop: one call for the whole batch."""
+    _call_soon(loop, _settle, futures, error)
+
+
+def _settle(futures: list[asyncio.Future[None]], error: AuditWriteError | None) -> None:
+    for future in futures:
+        if not future.done():  # a request whose client went away is cancelled
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+
+
+def _call_soon(
+    loop: asyncio.AbstractEventLoop, callback: Callable[..., object], *args: object
+) -> None:
+    try:
+        loop.call_soon_threadsafe(callback, *args)
+    except RuntimeError:
+        # The loop is closed: nobody is waiting any more.
+        log.debug("audit writer: event loop closed")
+
+
+# Writer type -> whether it is a RowWriter: a protocol isinstance check costs
+# microseconds, and there is one writer type per store.
+_ROW_WRITER_TYPES: dict[type, bool] = {}
+
+
+def _takes_rows(writer: ChainWriter) -> TypeGuard[RowWriter]:
+    kind = type(writer)
+    known = _ROW_WRITER_TYPES.get(kind)
+    if known is None:
+        known = _ROW_WRITER_TYPES[kind] = isinstance(writer, RowWriter)
+    return known

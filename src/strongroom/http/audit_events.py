@@ -13,8 +13,8 @@ from strongroom.audit.events import (
     KMS_SOURCE,
     STS_SOURCE,
     Actor,
-    ApiCall,
-    api_call_event,
+    api_call_record,
+    user_identity,
 )
 from strongroom.audit.parameters import lower_camel, request_parameters, response_elements
 from strongroom.http.headers import header
@@ -26,6 +26,9 @@ _TARGET = re.compile(rb"(TrentService|StrongroomAdmin)\.([A-Za-z0-9]{1,64})")
 _STS_LOGGED = ("RoleArn", "RoleSessionName", "DurationSeconds", "ExternalId")
 # Decrypt entries always carry the algorithm, defaulted as the service defaults it.
 _DEFAULT_ALGORITHMS = {"Decrypt": ("encryptionAlgorithm", "SYMMETRIC_DEFAULT")}
+# X-Amz-Target value -> (event source, event name): parsed once per distinct value.
+_TARGETS: dict[bytes | None, tuple[str, str]] = {}
+_MAX_TARGETS = 1024
 
 
 class Call:
@@ -60,63 +63,95 @@ class Call:
             # Only a few members are logged, never the session policy or tokens.
             self.body = {lower_camel(n): params[n][0] for n in _STS_LOGGED if n in params}
             return STS_SOURCE, action if action.isalnum() and len(action) <= 64 else "Unknown"
-        match = None if self.target is None else _TARGET.fullmatch(self.target)
-        if match is None:
-            return KMS_SOURCE, "Unknown"
-        source = KMS_SOURCE if match[1] == b"TrentService" else ADMIN_SOURCE
-        return source, match[2].decode("ascii")
+        known = _TARGETS.get(self.target)
+        if known is None:
+            known = _parse_target(self.target)
+            if len(_TARGETS) >= _MAX_TARGETS:
+                _TARGETS.clear()  # clients choose the value: keep the table bounded
+            _TARGETS[self.target] = known
+        return known
 
     def event(self, now: float, info: RequestInfo, default_region: str) -> PendingEvent:
         source, name = self._source_and_name()
         caller = self.caller
-        access_key_id = None
-        actor = None
         if caller is not None:
             region = caller.region
-            actor = _actor(caller)
+            identity, principal_arn, account_id = _caller_identity(caller)
         else:
             # Not authenticated: name what the request claimed, if anything.
             region = default_region
+            access_key_id = None
             auth = header(self._headers, b"authorization")
             credential = None if auth is None else _CREDENTIAL.search(auth)
             if credential is not None:
                 access_key_id = credential[1].decode("ascii")
                 region = credential[2].decode("ascii")
+            identity, principal_arn, account_id = user_identity(None, access_key_id), None, ""
         key_arns = info.key_arns
-        created = _created_key_arn(name, self.result)
-        if created is not None:
-            key_arns = [created]
+        if name == "CreateKey":
+            created = _created_key_arn(name, self.result)
+            if created is not None:
+                key_arns = [created]
         parameters: dict[str, Any] | None = None
         responses: dict[str, Any] | None = None
         dry_run = False
+        body = self.body
         if source == KMS_SOURCE:
-            parameters = request_parameters(name, self.body)
+            parameters = request_parameters(name, body)
             default = _DEFAULT_ALGORITHMS.get(name)
             if default is not None and self.error is None:
                 parameters = {default[0]: default[1], **(parameters or {})}
             responses = response_elements(name, self.result)
-            dry_run = isinstance(self.body, dict) and self.body.get("DryRun") is True
-        elif source == STS_SOURCE and isinstance(self.body, dict):
-            parameters = self.body or None
-        return api_call_event(
-            ApiCall(
-                time=now,
-                request_id=info.request_id,
-                event_source=source,
-                event_name=name,
-                region=region,
-                source_ip=info.source_ip,
-                user_agent=info.user_agent,
-                actor=actor,
-                access_key_id=access_key_id,
-                request_parameters=parameters,
-                response_elements=responses,
-                error_code=None if self.error is None else self.error[0],
-                error_message=None if self.error is None else self.error[1],
-                key_arns=key_arns,
-                dry_run=dry_run,
-            )
+            dry_run = isinstance(body, dict) and body.get("DryRun") is True
+        elif source == STS_SOURCE and isinstance(body, dict):
+            parameters = body or None
+        error = self.error
+        return api_call_record(
+            now,
+            info.request_id,
+            source,
+            name,
+            region,
+            info.source_ip,
+            info.user_agent,
+            identity,
+            principal_arn,
+            account_id,
+            parameters,
+            responses,
+            None if error is None else error[0],
+            None if error is None else error[1],
+            key_arns,
+            dry_run,
         )
+
+
+def _parse_target(target: bytes | None) -> tuple[str, str]:
+    match = None if target is None else _TARGET.fullmatch(target)
+    if match is None:
+        return KMS_SOURCE, "Unknown"
+    source = KMS_SOURCE if match[1] == b"TrentService" else ADMIN_SOURCE
+    return source, match[2].decode("ascii")
+
+
+# id(caller) -> (caller, its userIdentity, principal ARN, account id). The app reuses
+# one Caller per access key and region, so the same few make nearly every call.
+# Keyed by identity rather than by value: hashing the dataclass's six fields on
+# every call costs more than the lookup saves. The entry holds the Caller itself,
+# so its id cannot be reused while the entry exists, and ``is`` confirms the hit.
+_IDENTITIES: dict[int, tuple[Caller, dict[str, Any], str, str]] = {}
+_MAX_IDENTITIES = 4096
+
+
+def _caller_identity(caller: Caller) -> tuple[dict[str, Any], str, str]:
+    """The caller's userIdentity (shared between records: never modify it), ARN and account."""
+    entry = _IDENTITIES.get(id(caller))
+    if entry is None or entry[0] is not caller:
+        if len(_IDENTITIES) >= _MAX_IDENTITIES:
+            _IDENTITIES.clear()
+        entry = (caller, user_identity(_actor(caller)), caller.principal_arn, caller.account_id)
+        _IDENTITIES[id(caller)] = entry
+    return entry[1], entry[2], entry[3]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -227,6 +227,8 @@ class _DriverChainWriter:
     def __init__(self, cursor: Any, postgresql: bool) -> None:
         self._cursor = cursor
         self._postgresql = postgresql
+        self._insert_events = self._sql(_INSERT_EVENTS)
+        self._put_key_usage = self._sql(_PUT_KEY_USAGE)
 
     def _sql(self, statement: str) -> str:
         return statement if not self._postgresql else statement.replace("?", "%s")
@@ -252,6 +254,17 @@ class _DriverChainWriter:
     def put_key_usage(self, usages: Sequence[KeyUsage]) -> None:
         if usages:
             self._cursor.executemany(self._sql(_PUT_KEY_USAGE), _usage_rows(usages))
+
+    # Group commit's entry points (``strongroom.audit.chain.RowWriter``): the rows as
+    # the driver takes them, with no domain object built per event.
+
+    def insert_event_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        if rows:
+            self._cursor.executemany(self._insert_events, rows)
+
+    def put_key_usage_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        if rows:
+            self._cursor.executemany(self._put_key_usage, rows)
 
 
 class RawAuditAppender:

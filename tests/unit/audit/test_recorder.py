@@ -110,3 +110,98 @@ def test_recording_without_a_running_recorder_fails(slow_store: SlowStore) -> No
 
     with pytest.raises(AuditWriteError):
         asyncio.run(run())
+
+
+def test_stop_commits_what_was_recorded_before_it_then_refuses(slow_store: SlowStore) -> None:
+    async def run() -> tuple[list[BaseException | None], AuditRecorder]:
+        recorder = AuditRecorder(slow_store)
+        recorder.start()
+        waiting = [asyncio.ensure_future(recorder.record(pending(n))) for n in range(30)]
+        await asyncio.sleep(0)  # the records are queued, none committed yet
+        await recorder.stop()
+        results = await asyncio.gather(*waiting, return_exceptions=True)
+        with pytest.raises(AuditWriteError):
+            await recorder.record(pending(99))
+        return list(results), recorder
+
+    results, recorder = asyncio.run(run())
+    assert results == [None] * 30
+    assert recorder.events == 30
+    with slow_store.unit_of_work(write=False) as uow:
+        assert len(uow.audit.events(AuditQuery())) == 30
+
+
+def test_a_batch_larger_than_max_batch_is_split_into_several_commits(
+    slow_store: SlowStore,
+) -> None:
+    async def run() -> AuditRecorder:
+        recorder = AuditRecorder(slow_store, max_batch=4)
+        recorder.start()
+        await asyncio.gather(*(recorder.record(pending(n)) for n in range(10)))
+        await recorder.stop()
+        return recorder
+
+    recorder = asyncio.run(run())
+    assert recorder.events == 10
+    assert recorder.commits >= 3
+    with slow_store.unit_of_work(write=False) as uow:
+        events = uow.audit.events(AuditQuery())
+    assert [e.event_id for e in events] == [f"e{n}" for n in range(10)]
+
+
+def test_records_made_in_one_pass_of_the_loop_share_a_commit(slow_store: SlowStore) -> None:
+    async def run() -> AuditRecorder:
+        recorder = AuditRecorder(slow_store)
+        recorder.start()
+        await asyncio.gather(*(recorder.record(pending(n)) for n in range(50)))
+        await recorder.stop()
+        return recorder
+
+    recorder = asyncio.run(run())
+    assert (recorder.commits, recorder.events) == (1, 50)
+
+
+def test_a_record_waits_for_max_wait_before_its_commit(slow_store: SlowStore) -> None:
+    async def run() -> float:
+        recorder = AuditRecorder(slow_store, max_wait_seconds=0.05)
+        recorder.start()
+        started = time.monotonic()
+        await recorder.record(pending(1))
+        elapsed = time.monotonic() - started
+        await recorder.stop()
+        return elapsed
+
+    assert asyncio.run(run()) >= 0.05
+
+
+class DyingStore(SqlStore):
+    """The writer thread itself fails (not a failed write): a bug, not a disk error."""
+
+    def audit_appender(self) -> AuditAppender:
+        raise SystemExit("writer thread killed")
+
+
+# The dying thread's exception reaches threading.excepthook, as it should.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_if_the_writer_dies_waiting_records_fail_and_new_ones_are_refused(
+    sqlite_store: SqlStore,
+) -> None:
+    store = DyingStore(str(sqlite_store._engine.url))
+
+    async def run() -> list[BaseException | None]:
+        recorder = AuditRecorder(store)
+        recorder.start()
+        results = await asyncio.gather(
+            *(recorder.record(pending(n)) for n in range(5)), return_exceptions=True
+        )
+        await asyncio.sleep(0.05)  # the writer's last words reach the loop
+        with pytest.raises(AuditWriteError):
+            await recorder.record(pending(99))
+        await recorder.stop()
+        return list(results)
+
+    try:
+        results = asyncio.run(run())
+    finally:
+        store.close()
+    assert all(isinstance(r, AuditWriteError) for r in results)
