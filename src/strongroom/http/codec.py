@@ -6,11 +6,12 @@ computed once, so encoding a response costs a loop over its fields.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import re
 from collections.abc import Callable
 from typing import Any
+
+import pybase64
 
 from strongroom.domain.tags import Tag
 
@@ -77,7 +78,8 @@ def encode_value(value: Any) -> Any:
     fields = _FIELD_CACHE.get(t)
     if fields is None:
         if t is bytes:
-            return base64.b64encode(value).decode("ascii")
+            # pybase64's SIMD encoder: the standard library's text, 2-20x faster.
+            return pybase64.b64encode_as_string(value)
         if t is list:
             return [encode_value(v) for v in value]
         if not (dataclasses.is_dataclass(value) and not isinstance(value, type)):

@@ -7,6 +7,7 @@ exists (see the module docstring of ``strongroom.http.shapes`` for the sources).
 from __future__ import annotations
 
 import base64
+import binascii
 import gzip
 import json
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from strongroom.http.shapes import ServiceModel, compile_java_pattern
+from strongroom.http.shapes import ServiceModel, _check_padding, compile_java_pattern
 from strongroom.service.errors import (
     SerializationException,
     UnknownOperationException,
@@ -430,6 +431,63 @@ def test_a_body_that_is_not_an_object_is_a_serialization_error(body: object, mes
 )
 def test_invalid_base64_is_a_serialization_error(text: str, message: str) -> None:
     assert serialization_message("Encrypt", {"KeyId": KEY_ID, "Plaintext": text}) == message
+
+
+def _decoded_or_message(text: str) -> bytes | str:
+    try:
+        return MODEL.decode_input("Encrypt", {"KeyId": KEY_ID, "Plaintext": text})["Plaintext"]
+    except SerializationException as e:
+        return e.message
+
+
+def _binascii_answer(text: str) -> bytes | str:
+    """What the decoder answered before pybase64: binascii's strict mode, then the padding bits."""
+    try:
+        data = binascii.a2b_base64(text, strict_mode=True)
+    except ValueError:
+        return "refused"
+    if text.endswith("="):
+        try:
+            _check_padding(text)
+        except SerializationException as e:
+            return e.message
+    return data
+
+
+_B64_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    st.binary(min_size=90, max_size=600),
+    st.lists(
+        st.tuples(st.integers(0, 10_000), st.sampled_from([*_B64_CHARS[:4], "=", "==", " ", "\n"])),
+        max_size=3,
+    ),
+    st.booleans(),
+)
+def test_long_base64_decodes_exactly_as_binascii_strict_mode(
+    data: bytes, edits: list[tuple[int, str]], replace: bool
+) -> None:
+    """Long text goes through pybase64 first: the answer must still be binascii's."""
+    text = b64(data)
+    for at, piece in edits:
+        at %= len(text) + 1
+        text = text[:at] + piece + text[at + (1 if replace else 0) :]
+    expected = _binascii_answer(text)
+    got = _decoded_or_message(text)
+    if expected == "refused":
+        assert isinstance(got, str)
+    else:
+        assert got == expected
+
+
+def test_long_base64_with_padding_after_a_whole_quantum_is_answered_as_binascii_does() -> None:
+    # binascii's strict mode accepts "=" after a whole quantum and pybase64 refuses it.
+    whole = b64(bytes(range(150)))
+    assert len(whole) % 4 == 0
+    for text in (whole + "=", whole + "=="):
+        assert _decoded_or_message(text) == _binascii_answer(text) != "refused"
 
 
 def test_canonical_padded_base64_is_accepted() -> None:
