@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Row, delete, func, insert, select, update
 
 from strongroom.domain.audit import (
     GENESIS_HASH,
@@ -36,6 +36,9 @@ _EVENT_COLUMNS = (
 _INSERT_EVENTS = (
     f"INSERT INTO audit_events ({_EVENT_COLUMNS}) "  # noqa: S608 (constants only)
     f"VALUES ({', '.join(['?'] * 12)})"
+)
+_LAST_SEQ_BEFORE = (
+    "SELECT max(seq) FROM audit_events INDEXED BY ix_audit_events_event_time WHERE event_time < ?"
 )
 _SET_HEAD = "UPDATE audit_chain SET seq = ?, hash = ? WHERE id = 1"
 _SEED_HEAD = (
@@ -153,7 +156,15 @@ class SqlAuditRepository:
 
     def events(self, query: AuditQuery) -> list[AuditEvent]:
         c = audit_events.c
-        statement = select(audit_events).where(c.seq > query.after_seq)
+        seq: ColumnElement[int] = c.seq
+        window = query.since is not None and query.until is not None
+        if window and query.request_id is None and not self._postgresql:
+            # A time window: read it through ix_audit_events_event_time and sort.
+            # SQLite's planner (no statistics) would rather walk the rowid in seq
+            # order from after_seq, through every event before the window; "seq + 0"
+            # is SQLite's way of keeping a term off an index (the rowid here).
+            seq = c.seq + 0
+        statement = select(audit_events).where(seq > query.after_seq)
         if query.since is not None:
             statement = statement.where(c.event_time >= query.since)
         if query.until is not None:
@@ -168,7 +179,7 @@ class SqlAuditRepository:
             statement = statement.where(c.error_code == query.error_code)
         if query.request_id is not None:
             statement = statement.where(c.request_id == query.request_id)
-        statement = statement.order_by(c.seq).limit(query.limit)
+        statement = statement.order_by(seq).limit(query.limit)
         return [_event(row) for row in self._connection.execute(statement)]
 
     def delete_events_through(self, seq: int) -> int:
@@ -176,9 +187,15 @@ class SqlAuditRepository:
         return int(result.rowcount)
 
     def last_seq_before(self, time: float) -> int:
-        value = self._connection.execute(
-            select(func.max(audit_events.c.seq)).where(audit_events.c.event_time < time)
-        ).scalar_one_or_none()
+        if self._postgresql:
+            value = self._connection.execute(
+                select(func.max(audit_events.c.seq)).where(audit_events.c.event_time < time)
+            ).scalar_one_or_none()
+        else:
+            # Without the hint SQLite walks the rowid down from the newest event to
+            # the first one older than ``time``: the whole retained trail, each time
+            # retention runs. The index reads only the events old enough to prune.
+            value = self._connection.exec_driver_sql(_LAST_SEQ_BEFORE, (time,)).scalar()
         return int(value or 0)
 
     def insert_digest(self, digest: AuditDigest) -> None:

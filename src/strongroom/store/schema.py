@@ -240,7 +240,13 @@ meta = Table(
 audit_events = Table(
     "audit_events",
     metadata,
-    Column("seq", BigInteger, autoincrement=False, nullable=False),
+    # On SQLite the rowid itself (INTEGER PRIMARY KEY): one b-tree fewer per insert.
+    Column(
+        "seq",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        autoincrement=False,
+        nullable=False,
+    ),
     Column("event_id", IdText, nullable=False),
     Column("request_id", IdText, nullable=False),
     Column("event_time", Double, nullable=False),
@@ -254,11 +260,9 @@ audit_events = Table(
     Column("prev_hash", LargeBinary, nullable=False),
     Column("hash", LargeBinary, nullable=False),
     PrimaryKeyConstraint("seq", name="pk_audit_events"),
+    # Every index costs each insert (every API call); the other filters (event name,
+    # key, principal, error code) read in seq order or within the time range.
     Index("ix_audit_events_event_time", "event_time"),
-    Index("ix_audit_events_event_name", "event_name", "seq"),
-    Index("ix_audit_events_key_arn", "key_arn", "seq"),
-    Index("ix_audit_events_principal_arn", "principal_arn", "seq"),
-    Index("ix_audit_events_error_code", "error_code", "seq"),
     Index("ix_audit_events_request_id", "request_id"),
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -11,8 +12,13 @@ from pathlib import Path
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, create_engine, inspect
+from sqlalchemy import Connection, create_engine, inspect, text
 
+from strongroom.audit.chain import PendingEvent, RowWriter, append, append_rows, canonical_json
+from strongroom.audit.digests import PUBLIC_KEY_NAME, load_public_key, write_digest
+from strongroom.audit.verify import Verdict, check_chain
+from strongroom.crypto.wrapping import RootKey
+from strongroom.domain.audit import AuditQuery
 from strongroom.store import SqlStore
 from strongroom.store.database import alembic_config
 from strongroom.store.schema import metadata
@@ -32,7 +38,7 @@ def connect(url: str) -> Iterator[Connection]:
 
 
 # The newest migration; bump it with every new migration.
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 
 def migrate(url: str) -> None:
@@ -121,3 +127,136 @@ def test_migrations_are_frozen_copies_that_import_no_strongroom_code() -> None:
             )
         }
         assert imported <= {"__future__", "collections", "alembic", "sqlalchemy"}, script
+
+
+# --- 0008: audit_events with fewer b-trees, on a database that holds events ---------
+
+_DROPPED_IN_0008 = {
+    "ix_audit_events_event_name",
+    "ix_audit_events_key_arn",
+    "ix_audit_events_principal_arn",
+    "ix_audit_events_error_code",
+}
+_KEPT_IN_0008 = {"ix_audit_events_event_time", "ix_audit_events_request_id"}
+
+
+def _to(url: str, revision: str, *, down: bool = False) -> None:
+    with connect(url) as connection:
+        (command.downgrade if down else command.upgrade)(alembic_config(connection), revision)
+
+
+def _event(n: int) -> PendingEvent:
+    key = None if n % 5 == 0 else f"arn:aws:kms:us-east-1:111122223333:key/k{n % 3}"
+    principal = None if n % 4 == 0 else "arn:aws:iam::111122223333:user/alice"
+    error = "AccessDeniedException" if n % 3 == 0 else None
+    name = ("Encrypt", "Decrypt")[n % 2]
+    record = {
+        "eventID": f"e{n}",
+        "requestID": f"r{n}",
+        "eventName": name,
+        "eventSource": "kms.amazonaws.com",
+        "errorCode": error,
+        "resources": [] if key is None else [{"ARN": key}],
+        "userIdentity": {} if principal is None else {"arn": principal},
+        "text": "\u00e9\u4e2d\U0001f600",
+    }
+    return PendingEvent(
+        record=canonical_json(record),
+        event_id=f"e{n}",
+        request_id=f"r{n}",
+        # Needs all of a double's bits: copied, not re-rounded.
+        event_time=1_764_400_000.123456789 + n / 7,
+        event_name=name,
+        event_source="kms.amazonaws.com",
+        key_arn=key,
+        principal_arn=principal,
+        error_code=error,
+        usage=() if key is None or error else ((key, name),),
+    )
+
+
+def _append(url: str, numbers: range, root_key: RootKey) -> None:
+    """Events through group commit and through a unit of work, then a signed digest."""
+    store = SqlStore(url)
+    try:
+        appender = store.audit_appender()
+        try:
+            half = numbers.start + len(numbers) // 2
+            with appender.transaction() as writer:
+                assert isinstance(writer, RowWriter)
+                append_rows(writer, [_event(n) for n in range(numbers.start, half)])
+        finally:
+            appender.close()
+        with store.unit_of_work() as uow:
+            append(uow.audit, [_event(n) for n in range(half, numbers.stop)])
+        with store.unit_of_work() as uow:
+            assert write_digest(uow, root_key, 1_764_500_000.0 + numbers.start) is not None
+    finally:
+        store.close()
+
+
+def _verdict(url: str) -> Verdict:
+    store = SqlStore(url)
+    try:
+        with store.unit_of_work(write=False) as uow:
+            events = uow.audit.events(AuditQuery(limit=100_000))
+            pem = uow.meta.get(PUBLIC_KEY_NAME)
+            assert pem is not None
+            return check_chain(events, uow.audit.head(), uow.audit.digests(), load_public_key(pem))
+    finally:
+        store.close()
+
+
+def _stored_rows(url: str) -> list[tuple[object, ...]]:
+    """Every audit_events row as the database holds it (on SQLite: storage classes too)."""
+    with connect(url) as connection:
+        if connection.dialect.name == "sqlite":
+            columns = [column["name"] for column in inspect(connection).get_columns("audit_events")]
+            probes = ", ".join(f"typeof({c}), quote({c})" for c in columns)
+            query = f"SELECT {probes} FROM audit_events ORDER BY seq"  # noqa: S608
+        else:
+            query = "SELECT * FROM audit_events ORDER BY seq"
+        return [tuple(row) for row in connection.execute(text(query))]
+
+
+def _audit_indexes(url: str) -> set[str]:
+    with connect(url) as connection:
+        return {str(index["name"]) for index in inspect(connection).get_indexes("audit_events")}
+
+
+def test_0008_keeps_every_event_and_the_chain_verifies_up_and_down(database_url: str) -> None:
+    root_key = RootKey(os.urandom(32))
+    _to(database_url, "0007")
+    _append(database_url, range(1, 41), root_key)
+    before = _stored_rows(database_url)
+    assert len(before) == 40
+    assert _verdict(database_url).problems == []
+
+    _to(database_url, "0008")
+    assert _stored_rows(database_url) == before
+    verdict = _verdict(database_url)
+    assert (verdict.problems, verdict.events_checked, verdict.digests_checked) == ([], 40, 1)
+    assert _audit_indexes(database_url) == _KEPT_IN_0008
+    with connect(database_url) as connection:
+        if connection.dialect.name == "sqlite":
+            # seq is the rowid: no index of its own (an autoindex would show up here).
+            ddl = connection.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = 'audit_events'")
+            ).scalar_one()
+            assert "seq INTEGER NOT NULL" in ddl
+            assert connection.execute(
+                text("SELECT count(*) FROM pragma_index_list('audit_events')")
+            ).scalar_one() == len(_KEPT_IN_0008)
+    # The chain goes on at 0008 ...
+    _append(database_url, range(41, 61), root_key)
+    after_upgrade = _stored_rows(database_url)
+    assert after_upgrade[:40] == before
+
+    # ... and survives the way back.
+    _to(database_url, "0007", down=True)
+    assert _stored_rows(database_url) == after_upgrade
+    assert _audit_indexes(database_url) == _KEPT_IN_0008 | _DROPPED_IN_0008
+    verdict = _verdict(database_url)
+    assert (verdict.problems, verdict.events_checked, verdict.digests_checked) == ([], 60, 2)
+    _append(database_url, range(61, 71), root_key)
+    assert _verdict(database_url).problems == []

@@ -1219,6 +1219,14 @@ def test_audit_events_round_trip_and_filter(store: Store) -> None:
         assert [e.seq for e in uow.audit.events(AuditQuery(request_id="request-3"))] == [3]
         window = AuditQuery(since=NOW + 2, until=NOW + 4)
         assert [e.seq for e in uow.audit.events(window)] == [2, 3]
+        # A window with other filters, paged: still in seq order (SQLite reads it
+        # through the event_time index and sorts).
+        wide = AuditQuery(since=NOW + 1, until=NOW + 7, after_seq=2, limit=3)
+        assert [e.seq for e in uow.audit.events(wide)] == [3, 4, 5]
+        decrypts = AuditQuery(since=NOW + 1, until=NOW + 7, event_name="Decrypt")
+        assert [e.seq for e in uow.audit.events(decrypts)] == [2, 4, 6]
+        by_request = AuditQuery(since=NOW + 1, until=NOW + 7, request_id="request-3")
+        assert [e.seq for e in uow.audit.events(by_request)] == [3]
         assert uow.audit.last_seq_before(NOW + 3.5) == 3
         assert uow.audit.last_seq_before(NOW) == 0
     with store.unit_of_work() as uow:
