@@ -2,7 +2,7 @@
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-12-01
+Create Date: 2026-11-29
 
 A migration is a frozen copy of the DDL it applies: never import
 ``strongroom.store.schema`` here, and never edit a migration once shipped.
