@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -294,12 +296,23 @@ class RawAuditAppender:
     WAL, ``synchronous=FULL``, busy timeout; PostgreSQL: the same driver
     settings). After a failure it is discarded and a new one taken next time,
     so a restarted PostgreSQL server or a broken connection heals by itself.
+
+    On SQLite, worker processes take turns through ``lock_path`` (``flock``)
+    before asking for the database's write lock. SQLite's own wait for a busy
+    database is a sleep-and-retry with sleeps of up to 100 ms, which under
+    several workers left requests waiting hundreds of milliseconds for their
+    event; a blocked ``flock`` is woken the moment the other writer commits.
+    (PostgreSQL's row lock on the chain head already queues its waiters.)
     """
 
-    def __init__(self, connect: Callable[[], Any], *, postgresql: bool) -> None:
+    def __init__(
+        self, connect: Callable[[], Any], *, postgresql: bool, lock_path: str | None = None
+    ) -> None:
         self._connect = connect
         self._postgresql = postgresql
         self._connection: Any = None
+        self._lock_path = lock_path
+        self._lock_fd: int | None = None
 
     def _open(self) -> Any:
         connection = self._connect()
@@ -314,9 +327,30 @@ class RawAuditAppender:
 
     @contextmanager
     def transaction(self) -> Iterator[ChainWriter]:
-        if self._connection is None:
-            self._connection = self._open()
-        connection = self._connection
+        with self._turn():
+            if self._connection is None:
+                self._connection = self._open()
+            with self._transaction(self._connection) as writer:
+                yield writer
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """Hold the writers' file lock (SQLite), so waiting writers queue instead of polling."""
+        if self._lock_path is None:
+            yield
+            return
+        if self._lock_fd is None:
+            # A file of its own: closing any descriptor of the database file would
+            # drop this process's SQLite (POSIX) locks on it.
+            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    @contextmanager
+    def _transaction(self, connection: Any) -> Iterator[ChainWriter]:
         cursor = connection.cursor()
         try:
             if not self._postgresql:
@@ -352,3 +386,6 @@ class RawAuditAppender:
         if connection is not None:
             with suppress(Exception):
                 connection.close()
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            os.close(fd)

@@ -99,8 +99,13 @@ class SqlStore:
         """Group commit's writer of the audit chain, on a connection of its own."""
         if self._closed:
             raise RuntimeError("the store is closed")
+        lock_path = None
+        if self._backend == "sqlite":
+            lock_path = f"{self._engine.url.database}-audit.lock"
         return RawAuditAppender(
-            self._engine.raw_connection, postgresql=self._backend == "postgresql"
+            self._engine.raw_connection,
+            postgresql=self._backend == "postgresql",
+            lock_path=lock_path,
         )
 
     def migrate(self) -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import stat
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from strongroom.audit.chain import PendingEvent, RowWriter, append, append_rows, chain_hash
 from strongroom.domain.audit import GENESIS_HASH, AuditEvent, AuditQuery, KeyUsage
 from strongroom.domain.repositories import Store
+from strongroom.store import SqlStore
 
 NOW = 1_764_400_000.123456
 KEY = "arn:aws:kms:us-east-1:111122223333:key/k1"
@@ -126,3 +131,41 @@ def test_rows_and_units_of_work_take_turns_on_one_chain(store: Store) -> None:
     for event in events:
         assert event.hash == chain_hash(prev, event.seq, event.record.encode())
         prev = event.hash
+
+
+def test_sqlite_group_commits_take_turns_through_a_file_lock(tmp_path: Path) -> None:
+    """A second appender (another worker process, in production) waits on the lock file
+    while the first holds a transaction, and goes on the moment it commits."""
+    store = SqlStore(f"sqlite:///{tmp_path / 'strongroom.db'}")
+    store.migrate()
+    first, second = store.audit_appender(), store.audit_appender()
+    entered = threading.Event()
+    order: list[str] = []
+    try:
+        with first.transaction() as writer:
+            assert isinstance(writer, RowWriter)
+            append_rows(writer, [_pending(1, usage=())])
+
+            def other() -> None:
+                entered.set()
+                with second.transaction() as other_writer:
+                    assert isinstance(other_writer, RowWriter)
+                    order.append("second")
+                    append_rows(other_writer, [_pending(2, usage=())])
+
+            thread = threading.Thread(target=other)
+            thread.start()
+            assert entered.wait(10)
+            time.sleep(0.2)  # time for the second to reach the lock (no timing is asserted)
+            assert order == []
+            order.append("first")
+        thread.join(10)
+        assert order == ["first", "second"]
+        lock = tmp_path / "strongroom.db-audit.lock"
+        assert stat.S_IMODE(lock.stat().st_mode) == 0o600
+        with store.unit_of_work(write=False) as uow:
+            assert [e.seq for e in uow.audit.events(AuditQuery())] == [1, 2]
+    finally:
+        first.close()
+        second.close()
+        store.close()
