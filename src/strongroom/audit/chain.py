@@ -14,12 +14,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import Any, NamedTuple
 
 import orjson
 
-from strongroom.domain.audit import AuditEvent, ChainHead, KeyUsage
-from strongroom.domain.repositories import ChainWriter
+from strongroom.domain.audit import AuditEvent, EventRow, KeyUsage, UsageRow
+from strongroom.domain.repositories import ChainWriter, RowWriter
+
+__all__ = [
+    "PendingEvent",
+    "RowWriter",
+    "append",
+    "append_rows",
+    "canonical_json",
+    "chain_hash",
+]
 
 FORMAT_VERSION = 1
 _VERSION_BYTE = bytes([FORMAT_VERSION])
@@ -67,68 +76,13 @@ def append(writer: ChainWriter, pending: Sequence[PendingEvent]) -> list[AuditEv
     if not pending:
         return []
     head = writer.head(for_update=True)
-    seq, prev = head.seq, head.hash
-    stored: list[AuditEvent] = []
-    usages: dict[str, tuple[str, float, str, str]] = {}
-    for p in pending:
-        seq += 1
-        digest = chain_hash(prev, seq, p.record)
-        stored.append(
-            AuditEvent(
-                seq=seq,
-                event_id=p.event_id,
-                request_id=p.request_id,
-                event_time=p.event_time,
-                event_name=p.event_name,
-                event_source=p.event_source,
-                key_arn=p.key_arn,
-                principal_arn=p.principal_arn,
-                error_code=p.error_code,
-                record=p.record.decode("utf-8"),
-                prev_hash=prev,
-                hash=digest,
-            )
-        )
-        for key_arn, operation in p.usage:
-            usages[key_arn] = (operation, p.event_time, p.event_id, p.request_id)
-        prev = digest
+    rows, usages = _link(head.seq, head.hash, pending)
+    stored = [AuditEvent(*row[:10], bytes(row[10]), bytes(row[11])) for row in rows]
     writer.insert_events(stored)
-    writer.set_head(seq, prev)
+    writer.set_head(stored[-1].seq, stored[-1].hash)
     if usages:
-        writer.put_key_usage([KeyUsage(arn, *last) for arn, last in usages.items()])
+        writer.put_key_usage([KeyUsage(*usage) for usage in usages])
     return stored
-
-
-# One row of audit_events, in the order of its columns: seq, event_id, request_id,
-# event_time, event_name, event_source, key_arn, principal_arn, error_code,
-# record (text), prev_hash, hash. The hashes are bytearrays: the sqlite3 module
-# binds a bytearray as a blob directly, but looks up an adapter for every bytes
-# value (raising and clearing an AttributeError each time), which cost more than
-# the rest of binding the row. The stored blob is the same; psycopg binds both.
-EventRow = tuple[
-    int, str, str, float, str, str, str | None, str | None, str | None, str, bytearray, bytearray
-]
-# One row of audit_key_usage: key_arn, operation, used_at, event_id, request_id.
-UsageRow = tuple[str, str, float, str, str]
-
-
-@runtime_checkable
-class RowWriter(Protocol):
-    """A ``ChainWriter`` that also takes plain rows: group commit's writer.
-
-    Building an ``AuditEvent`` and a ``KeyUsage`` per event only to take them
-    apart again into driver parameters costs more than the rest of the
-    writer's Python work; ``append_rows`` hands the driver its tuples directly.
-    """
-
-    def head(self, *, for_update: bool = False) -> ChainHead: ...
-
-    def set_head(self, seq: int, hash: bytes) -> None: ...
-
-    def insert_event_rows(self, rows: Sequence[EventRow]) -> None: ...
-
-    def put_key_usage_rows(self, rows: Sequence[UsageRow]) -> None:
-        """Insert or overwrite the last usage of each key (one row per key)."""
 
 
 def append_rows(writer: RowWriter, pending: Sequence[PendingEvent]) -> None:
@@ -140,15 +94,23 @@ def append_rows(writer: RowWriter, pending: Sequence[PendingEvent]) -> None:
     if not pending:
         return
     head = writer.head(for_update=True)
-    seq, prev = head.seq, head.hash
+    rows, usages = _link(head.seq, head.hash, pending)
+    writer.insert_event_rows(rows)
+    writer.set_head(rows[-1][0], bytes(rows[-1][11]))
+    if usages:
+        writer.put_key_usage_rows(usages)
+
+
+def _link(
+    seq: int, prev: bytes, pending: Sequence[PendingEvent]
+) -> tuple[list[EventRow], list[UsageRow]]:
+    """The rows of ``pending`` chained after (``seq``, ``prev``), and the last use of each key."""
     prev_blob = bytearray(prev)
-    sha256 = hashlib.sha256
-    version = _VERSION_BYTE
     rows: list[EventRow] = []
     usages: dict[str, UsageRow] = {}
     for record, event_id, request_id, time, name, source, key, principal, error, usage in pending:
         seq += 1
-        digest = sha256(version + prev + seq.to_bytes(8, "big") + record).digest()
+        digest = chain_hash(prev, seq, record)
         blob = bytearray(digest)
         rows.append(
             (
@@ -169,7 +131,4 @@ def append_rows(writer: RowWriter, pending: Sequence[PendingEvent]) -> None:
         for key_arn, operation in usage:
             usages[key_arn] = (key_arn, operation, time, event_id, request_id)
         prev, prev_blob = digest, blob
-    writer.insert_event_rows(rows)
-    writer.set_head(seq, prev)
-    if usages:
-        writer.put_key_usage_rows(list(usages.values()))
+    return rows, list(usages.values())

@@ -8,8 +8,6 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from strongroom.audit.chain import PendingEvent, canonical_json
 from strongroom.clock import iso_utc
 
@@ -210,9 +208,6 @@ def api_call_event(call: ApiCall) -> PendingEvent:
     )
 
 
-_SORT_KEYS = orjson.OPT_SORT_KEYS
-
-
 def api_call_record(
     time: float,
     request_id: str,
@@ -242,13 +237,9 @@ def api_call_record(
     if len(key_arns) > 1:
         key_arns = list(dict.fromkeys(key_arns))
     event_id = new_event_id()
-    first: str | None = None
-    resources: list[dict[str, str]] | None = None
-    recipient = account_id
-    if key_arns:
-        first = key_arns[0]
-        resources = [_resource(arn) for arn in key_arns]
-        recipient = resources[0]["accountId"]
+    first = key_arns[0] if key_arns else None
+    resources = _resources(key_arns)
+    recipient = account_id if resources is None else resources[0]["accountId"]
     record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
         "userIdentity": identity,
@@ -280,13 +271,9 @@ def api_call_record(
         and event_source == KMS_SOURCE
         and event_name in CRYPTOGRAPHIC_OPERATIONS
     ):
-        usage = (
-            ((first, event_name),)
-            if len(key_arns) == 1
-            else tuple([(arn, event_name) for arn in key_arns])
-        )
+        usage = tuple([(arn, event_name) for arn in key_arns])
     return PendingEvent(
-        orjson.dumps(record, option=_SORT_KEYS),  # canonical_json, without a call
+        canonical_json(record),
         event_id,
         request_id,
         time,

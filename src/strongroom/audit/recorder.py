@@ -29,10 +29,10 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol, TypeGuard
+from typing import Protocol
 
-from strongroom.audit.chain import PendingEvent, RowWriter, append, append_rows
-from strongroom.domain.repositories import AuditAppender, ChainWriter, Store
+from strongroom.audit.chain import PendingEvent, append_rows
+from strongroom.domain.repositories import AuditAppender, Store
 
 log = logging.getLogger("strongroom.audit")
 
@@ -185,10 +185,7 @@ class AuditRecorder:
         if self._appender is None:
             self._appender = self._store.audit_appender()
         with self._appender.transaction() as writer:
-            if _takes_rows(writer):
-                append_rows(writer, events)
-            else:
-                append(writer, events)
+            append_rows(writer, events)
 
 
 def _answer(
@@ -217,16 +214,3 @@ def _call_soon(
     except RuntimeError:
         # The loop is closed: nobody is waiting any more.
         log.debug("audit writer: event loop closed")
-
-
-# Writer type -> whether it is a RowWriter: a protocol isinstance check costs
-# microseconds, and there is one writer type per store.
-_ROW_WRITER_TYPES: dict[type, bool] = {}
-
-
-def _takes_rows(writer: ChainWriter) -> TypeGuard[RowWriter]:
-    kind = type(writer)
-    known = _ROW_WRITER_TYPES.get(kind)
-    if known is None:
-        known = _ROW_WRITER_TYPES[kind] = isinstance(writer, RowWriter)
-    return known

@@ -31,10 +31,6 @@ class CredentialResolver:
         self._root_key = root_key
         self._cache: TtlCache[ResolvedCredential] = TtlCache(self._load, ttl=ttl)
 
-    def cached(self, access_key_id: str) -> tuple[bool, ResolvedCredential | None]:
-        """``(True, credential)`` when this node holds a fresh answer, without an await."""
-        return self._cache.fresh(access_key_id)
-
     async def resolve(self, access_key_id: str) -> ResolvedCredential | None:
         """The active credential, or None if the key is unknown or inactive."""
         hit, credential = self._cache.fresh(access_key_id)

@@ -42,7 +42,7 @@ import datetime as dt
 import hashlib
 import hmac
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -421,17 +421,12 @@ class SigV4Verifier:
         """``verify`` for a POST whose header ``recall`` recognised, with the request's
         headers as a mapping (the request repeats no header name)."""
         plan = self._plan_for(auth.signed_headers)
-        found = {}
-        for name in plan[1]:
-            value = headers.get(name)
-            if value is not None:
-                found[name] = b" ".join(value.split())
         self._check(
             auth,
             signature,
             secret_access_key,
             plan,
-            found,
+            _collect_headers(headers.items(), plan[1]),
             b"POST",
             raw_path,
             query_string,
@@ -572,7 +567,7 @@ def _plan(signed_headers: Sequence[str]) -> _Plan:
 
 
 def _collect_headers(
-    headers: Sequence[tuple[bytes, bytes]], wanted: frozenset[bytes]
+    headers: Iterable[tuple[bytes, bytes]], wanted: frozenset[bytes]
 ) -> dict[bytes, bytes]:
     """Trimmed values of the wanted headers; repeated headers joined with ','."""
     found: dict[bytes, bytes] = {}

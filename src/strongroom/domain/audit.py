@@ -85,3 +85,16 @@ class AuditQuery:
     error_code: str | None = None
     request_id: str | None = None
     limit: int = 1000
+
+
+# One row of audit_events, in the order of its columns: seq, event_id, request_id,
+# event_time, event_name, event_source, key_arn, principal_arn, error_code,
+# record (text), prev_hash, hash. The hashes are bytearrays: the sqlite3 module
+# binds a bytearray as a blob directly, but looks up an adapter for every bytes
+# value (raising and clearing an AttributeError each time), which cost more than
+# the rest of binding the row. The stored blob is the same; psycopg binds both.
+EventRow = tuple[
+    int, str, str, float, str, str, str | None, str | None, str | None, str, bytearray, bytearray
+]
+# One row of audit_key_usage: key_arn, operation, used_at, event_id, request_id.
+UsageRow = tuple[str, str, float, str, str]

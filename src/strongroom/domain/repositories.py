@@ -11,10 +11,18 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from strongroom.domain.aliases import Alias
-from strongroom.domain.audit import AuditDigest, AuditEvent, AuditQuery, ChainHead, KeyUsage
+from strongroom.domain.audit import (
+    AuditDigest,
+    AuditEvent,
+    AuditQuery,
+    ChainHead,
+    EventRow,
+    KeyUsage,
+    UsageRow,
+)
 from strongroom.domain.grants import Grant
 from strongroom.domain.identities import AccessKey, Account, IdentityPolicy, Principal
 from strongroom.domain.keys import KeyRecord, KeyVersion
@@ -201,6 +209,26 @@ class ChainWriter(Protocol):
         """Insert or overwrite the last usage of each key."""
 
 
+@runtime_checkable
+class RowWriter(Protocol):
+    """The chain as group commit writes it: plain rows, as the driver takes them.
+
+    Building an ``AuditEvent`` and a ``KeyUsage`` per event only to take them
+    apart again into driver parameters costs more than the rest of the
+    writer's Python work; ``strongroom.audit.chain.append_rows`` hands the
+    driver its tuples directly.
+    """
+
+    def head(self, *, for_update: bool = False) -> ChainHead: ...
+
+    def set_head(self, seq: int, hash: bytes) -> None: ...
+
+    def insert_event_rows(self, rows: Sequence[EventRow]) -> None: ...
+
+    def put_key_usage_rows(self, rows: Sequence[UsageRow]) -> None:
+        """Insert or overwrite the last usage of each key (one row per key)."""
+
+
 class AuditAppender(Protocol):
     """Group commit's writer: a database connection of its own, used by one thread at a time.
 
@@ -208,7 +236,7 @@ class AuditAppender(Protocol):
     on the path), which matters because every API call waits for one.
     """
 
-    def transaction(self) -> AbstractContextManager[ChainWriter]:
+    def transaction(self) -> AbstractContextManager[RowWriter]:
         """A transaction that commits durably when the block exits normally."""
 
     def close(self) -> None: ...

@@ -377,9 +377,7 @@ class KmsApp:
         return await self._caller(auth, credential, headers)
 
     async def _credential(self, access_key_id: str) -> ResolvedCredential:
-        hit, credential = self._credentials.cached(access_key_id)
-        if not hit:
-            credential = await self._credentials.resolve(access_key_id)
+        credential = await self._credentials.resolve(access_key_id)
         if credential is None:
             raise UnrecognizedClientException(
                 "The security token included in the request is invalid."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 from urllib.parse import parse_qs
@@ -88,10 +87,9 @@ class Call:
                 region = credential[2].decode("ascii")
             identity, principal_arn, account_id = user_identity(None, access_key_id), None, ""
         key_arns = info.key_arns
-        if name == "CreateKey":
-            created = _created_key_arn(name, self.result)
-            if created is not None:
-                key_arns = [created]
+        created = _created_key_arn(name, self.result)
+        if created is not None:
+            key_arns = [created]
         parameters: dict[str, Any] | None = None
         responses: dict[str, Any] | None = None
         dry_run = False
@@ -154,9 +152,7 @@ def _caller_identity(caller: Caller) -> tuple[dict[str, Any], str, str]:
     return entry[1], entry[2], entry[3]
 
 
-@functools.lru_cache(maxsize=4096)
 def _actor(caller: Caller) -> Actor:
-    """Callers are reused across requests (one per access key and region): so is this."""
     return Actor(
         account_id=caller.account_id,
         principal_arn=caller.principal_arn,

@@ -18,7 +18,7 @@ from strongroom.domain.audit import (
     ChainHead,
     KeyUsage,
 )
-from strongroom.domain.repositories import ChainWriter
+from strongroom.domain.repositories import RowWriter
 from strongroom.store.schema import (
     audit_chain,
     audit_digests,
@@ -241,7 +241,8 @@ class SqlAuditRepository:
 
 
 class _DriverChainWriter:
-    """``ChainWriter`` on a DB-API cursor, inside the transaction ``RawAuditAppender`` opened."""
+    """``RowWriter`` (and ``ChainWriter``) on a DB-API cursor, in ``RawAuditAppender``'s
+    transaction."""
 
     def __init__(self, cursor: Any, postgresql: bool) -> None:
         self._cursor = cursor
@@ -267,15 +268,13 @@ class _DriverChainWriter:
         self._cursor.execute(self._sql(_SET_HEAD), (seq, hash))
 
     def insert_events(self, events: Sequence[AuditEvent]) -> None:
-        if events:
-            self._cursor.executemany(self._sql(_INSERT_EVENTS), _event_rows(events))
+        self.insert_event_rows(_event_rows(events))
 
     def put_key_usage(self, usages: Sequence[KeyUsage]) -> None:
-        if usages:
-            self._cursor.executemany(self._sql(_PUT_KEY_USAGE), _usage_rows(usages))
+        self.put_key_usage_rows(_usage_rows(usages))
 
-    # Group commit's entry points (``strongroom.audit.chain.RowWriter``): the rows as
-    # the driver takes them, with no domain object built per event.
+    # Group commit's entry points (``RowWriter``): the rows as the driver takes
+    # them, with no domain object built per event.
 
     def insert_event_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
         if rows:
@@ -326,7 +325,7 @@ class RawAuditAppender:
         return connection
 
     @contextmanager
-    def transaction(self) -> Iterator[ChainWriter]:
+    def transaction(self) -> Iterator[RowWriter]:
         with self._turn():
             if self._connection is None:
                 self._connection = self._open()
@@ -350,7 +349,7 @@ class RawAuditAppender:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     @contextmanager
-    def _transaction(self, connection: Any) -> Iterator[ChainWriter]:
+    def _transaction(self, connection: Any) -> Iterator[RowWriter]:
         cursor = connection.cursor()
         try:
             if not self._postgresql:
