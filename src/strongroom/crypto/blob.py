@@ -11,11 +11,18 @@ Layout (all fixed-size except the ciphertext)::
     77      n     ciphertext
     77+n    16    GCM tag
 
-Each message is encrypted under its own AES-256 key, HKDF-Expand(SHA-256) of
-the key material with ``INFO_PREFIX || salt`` as info (RFC 5869 §3.3 allows
-skipping Extract because the material is uniformly random). Per-message keys
-remove the 2^32-messages-per-key limit that random 96-bit nonces impose on a
-single GCM key (NIST SP 800-38D §8.3), which a busy KMS key would reach.
+Messages are encrypted under AES-256 keys derived from the key material:
+HKDF-Expand(SHA-256) with ``INFO_PREFIX || salt`` as info (RFC 5869 §3.3 allows
+skipping Extract because the material is uniformly random). Derived keys remove
+the 2^32-messages-per-key limit that random 96-bit nonces impose on a single
+GCM key (NIST SP 800-38D §8.3), which a busy KMS key would reach.
+
+``encrypt`` derives a key for the one message it seals. ``VersionKeys`` (the
+server's hot path) draws a random salt and uses its derived key for up to
+``MESSAGES_PER_SALT`` messages, each with its own random nonce, before drawing
+the next: the chance that two of those messages share a nonce is below 2^-65,
+and no derived key comes near the 2^32 limit. The blob is the same either way,
+so every blob opens with ``decrypt`` and with ``VersionKeys.decrypt``.
 
 The associated data is the 77-byte header followed by the canonical encoding
 of the encryption context, so the key id, version and context are all
@@ -24,6 +31,8 @@ authenticated and none of them can be changed without detection.
 
 from __future__ import annotations
 
+import itertools
+import os
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -41,6 +50,10 @@ HEADER_LENGTH = 1 + KEY_ID_LENGTH + VERSION_ID_LENGTH + SALT_LENGTH + NONCE_LENG
 OVERHEAD = HEADER_LENGTH + TAG_LENGTH
 MATERIAL_LENGTH = 32
 INFO_PREFIX = b"strongroom blob v1 message key"
+# How many messages one derived key seals (each with a fresh random nonce).
+MESSAGES_PER_SALT = 1 << 16
+# How many derived keys VersionKeys keeps for decryption (recent salts).
+OPENED_SALTS = 256
 
 _VERSION_BYTE = bytes([FORMAT_VERSION])
 _SHA256 = hashes.SHA256()
@@ -74,6 +87,29 @@ def _message_key(material: bytes, salt: bytes) -> AESGCM:
     return AESGCM(derived)
 
 
+def _key_id_bytes(key_id: str) -> bytes:
+    key_id_bytes = bytes.fromhex(key_id.replace("-", ""))
+    if len(key_id) != 36 or len(key_id_bytes) != KEY_ID_LENGTH:
+        raise ValueError("key_id must be a UUID")
+    return key_id_bytes
+
+
+def _check_lengths(material: bytes, version_id: bytes) -> None:
+    if len(material) != MATERIAL_LENGTH:
+        raise ValueError("material must be 32 bytes")
+    if len(version_id) != VERSION_ID_LENGTH:
+        raise ValueError("version_id must be 32 bytes")
+
+
+def _open(aead: AESGCM, blob: bytes, encoded_context: bytes) -> bytes:
+    try:
+        return aead.decrypt(
+            blob[65:HEADER_LENGTH], blob[HEADER_LENGTH:], blob[:HEADER_LENGTH] + encoded_context
+        )
+    except InvalidTag:
+        raise InvalidBlob from None
+
+
 def encrypt(
     material: bytes,
     key_id: str,
@@ -89,16 +125,10 @@ def encrypt(
     ``salt`` (16 bytes) and ``nonce`` (12 bytes) must come from a CSPRNG; they are
     parameters only so that tests can fix them.
     """
-    if len(material) != MATERIAL_LENGTH:
-        raise ValueError("material must be 32 bytes")
-    if len(version_id) != VERSION_ID_LENGTH:
-        raise ValueError("version_id must be 32 bytes")
+    _check_lengths(material, version_id)
     if len(salt) != SALT_LENGTH or len(nonce) != NONCE_LENGTH:
         raise ValueError("salt must be 16 bytes and nonce 12 bytes")
-    key_id_bytes = bytes.fromhex(key_id.replace("-", ""))
-    if len(key_id) != 36 or len(key_id_bytes) != KEY_ID_LENGTH:
-        raise ValueError("key_id must be a UUID")
-    header = b"".join((_VERSION_BYTE, key_id_bytes, version_id, salt, nonce))
+    header = b"".join((_VERSION_BYTE, _key_id_bytes(key_id), version_id, salt, nonce))
     sealed = _message_key(material, salt).encrypt(nonce, plaintext, header + encoded_context)
     return header + sealed
 
@@ -107,12 +137,72 @@ def decrypt(material: bytes, blob: bytes, encoded_context: bytes) -> bytes:
     """The plaintext of a v1 blob. Raises InvalidBlob on any failure."""
     if len(blob) < OVERHEAD or blob[0] != FORMAT_VERSION:
         raise InvalidBlob
-    header = blob[:HEADER_LENGTH]
-    salt = blob[49:65]
-    nonce = blob[65:HEADER_LENGTH]
-    try:
-        return _message_key(material, salt).decrypt(
-            nonce, blob[HEADER_LENGTH:], header + encoded_context
-        )
-    except InvalidTag:
-        raise InvalidBlob from None
+    return _open(_message_key(material, blob[49:65]), blob, encoded_context)
+
+
+class _Salted:
+    """One derived key in use for encryption: its header prefix and its use counter."""
+
+    __slots__ = ("aead", "prefix", "uses")
+
+    def __init__(self, prefix: bytes, aead: AESGCM) -> None:
+        self.prefix = prefix
+        self.aead = aead
+        # next() on a count is atomic under the GIL: concurrent sealers never share a use.
+        self.uses = itertools.count()
+
+
+class VersionKeys:
+    """The derived message keys of one key version, reused rather than derived per message.
+
+    One instance per cached key version (the node's key cache makes them and
+    drops them with the cached material). Safe to share between threads: the
+    current salt is swapped as a whole, and decryption's memo is a bounded dict.
+    """
+
+    __slots__ = ("_current", "_key_prefix", "_limit", "_material", "_opened")
+
+    def __init__(
+        self,
+        material: bytes,
+        key_id: str,
+        version_id: bytes,
+        *,
+        messages_per_salt: int = MESSAGES_PER_SALT,
+    ) -> None:
+        _check_lengths(material, version_id)
+        self._material = material
+        self._key_prefix = _VERSION_BYTE + _key_id_bytes(key_id) + version_id
+        self._limit = messages_per_salt
+        self._opened: dict[bytes, AESGCM] = {}
+        self._current = self._fresh()
+
+    def _fresh(self) -> _Salted:
+        salt = os.urandom(SALT_LENGTH)
+        salted = _Salted(self._key_prefix + salt, self._derived(salt))
+        self._current = salted
+        return salted
+
+    def _derived(self, salt: bytes) -> AESGCM:
+        aead = self._opened.get(salt)
+        if aead is None:
+            aead = _message_key(self._material, salt)
+            if len(self._opened) >= OPENED_SALTS:
+                self._opened.clear()
+            self._opened[salt] = aead
+        return aead
+
+    def encrypt(self, plaintext: bytes, encoded_context: bytes) -> bytes:
+        """A v1 blob of ``plaintext``: the current salt's key, a fresh random nonce."""
+        current = self._current
+        while next(current.uses) >= self._limit:
+            current = self._fresh()
+        nonce = os.urandom(NONCE_LENGTH)
+        header = current.prefix + nonce
+        return header + current.aead.encrypt(nonce, plaintext, header + encoded_context)
+
+    def decrypt(self, blob: bytes, encoded_context: bytes) -> bytes:
+        """``decrypt`` for a blob of this version (the caller matched the header)."""
+        if len(blob) < OVERHEAD or blob[0] != FORMAT_VERSION:
+            raise InvalidBlob
+        return _open(self._derived(blob[49:65]), blob, encoded_context)

@@ -127,21 +127,12 @@ def _reject_recipient(recipient: object) -> None:
 
 
 def seal(key: CachedKey, plaintext: bytes, encoded_context: bytes) -> bytes:
-    record = key.record
-    material = key.primary_material
-    # A key whose state lets it encrypt has current material (primary_material checked).
-    assert record.primary_version_id is not None
-    # Salt and nonce from one read of the OS CSPRNG: one system call, not two.
-    fresh = os.urandom(blob.SALT_LENGTH + blob.NONCE_LENGTH)
-    return blob.encrypt(
-        material,
-        record.key_id,
-        record.primary_version_id,
-        plaintext,
-        encoded_context,
-        salt=fresh[: blob.SALT_LENGTH],
-        nonce=fresh[blob.SALT_LENGTH :],
-    )
+    primary = key.record.primary_version_id
+    keys = None if primary is None else key.version_keys(primary)
+    if keys is None:
+        # A key whose state lets it encrypt has current material.
+        raise KeyError(f"{key.record.arn} has no current key material")
+    return keys.encrypt(plaintext, encoded_context)
 
 
 # The hot path's request and result types are plain slotted dataclasses: a
@@ -246,16 +237,16 @@ async def _open(
             ) from None
     check_state(operation, record)
     algorithm = check_symmetric_use(record, operation, algorithm)
-    material = key.materials.get(header.version_id)
-    if material is None:
+    keys = key.version_keys(header.version_id)
+    if keys is None:
         # Another node may have rotated the key since this one cached it.
         ctx.keys.invalidate(header.key_id)
         reloaded = await ctx.keys.get(header.key_id)
-        material = None if reloaded is None else reloaded.materials.get(header.version_id)
-        if material is None:
+        keys = None if reloaded is None else reloaded.version_keys(header.version_id)
+        if keys is None:
             raise InvalidCiphertextException
     try:
-        plaintext = blob.decrypt(material, ciphertext, encode_context(context))
+        plaintext = keys.decrypt(ciphertext, encode_context(context))
     except blob.InvalidBlob:
         raise InvalidCiphertextException from None
     return _Opened(key, plaintext, header.version_id, algorithm)

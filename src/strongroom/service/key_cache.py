@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from strongroom.crypto.asymmetric import AsymmetricKey
+from strongroom.crypto.blob import VersionKeys
 from strongroom.domain.keys import KeyRecord, KeyVersion
 
 V = TypeVar("V")
@@ -33,6 +34,20 @@ class CachedKey:
     aliases: tuple[str, ...] = ()
     # The key's versions, oldest first (DescribeKey shows their import expiry).
     versions: tuple[KeyVersion, ...] = ()
+    # version id -> its derived message keys (symmetric keys), made on first use and
+    # dropped with this entry, so a reload or an invalidation also renews them.
+    _version_keys: dict[bytes, VersionKeys] = field(default_factory=dict)
+
+    def version_keys(self, version_id: bytes) -> VersionKeys | None:
+        """The message keys of a symmetric key's version; None if this node lacks its material."""
+        keys = self._version_keys.get(version_id)
+        if keys is None:
+            material = self.materials.get(version_id)
+            if material is None:
+                return None
+            keys = VersionKeys(material, self.record.key_id, version_id)
+            self._version_keys[version_id] = keys
+        return keys
 
     @property
     def primary_material(self) -> bytes:

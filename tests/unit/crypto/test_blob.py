@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import threading
 import uuid
+from collections import Counter
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -384,3 +386,100 @@ def test_a_blob_with_an_unknown_version_byte_is_rejected(plaintext: bytes, versi
 def test_random_bytes_are_rejected_with_the_one_opaque_error(garbage: bytes) -> None:
     with pytest.raises(InvalidBlob):
         blob.decrypt(MATERIAL, garbage, ec.EMPTY)
+
+
+# --- VersionKeys: derived keys reused for a bounded number of messages --------------------
+
+
+def version_keys(limit: int = blob.MESSAGES_PER_SALT) -> blob.VersionKeys:
+    return blob.VersionKeys(MATERIAL, KEY_ID, VERSION_ID, messages_per_salt=limit)
+
+
+@PROPERTY
+@given(plaintexts, contexts)
+def test_version_keys_blobs_open_with_decrypt_and_the_other_way_round(
+    plaintext: bytes, context: dict[str, str]
+) -> None:
+    keys = version_keys()
+    encoded = ec.encode(context)
+    assert blob.decrypt(MATERIAL, keys.encrypt(plaintext, encoded), encoded) == plaintext
+    assert keys.decrypt(seal(plaintext, context), encoded) == plaintext
+    header = blob.parse_header(keys.encrypt(plaintext, encoded))
+    assert (header.key_id, header.version_id) == (KEY_ID, VERSION_ID)
+
+
+@PROPERTY
+@given(plaintexts, st.data())
+def test_flipping_any_bit_of_a_version_keys_blob_makes_it_invalid(
+    plaintext: bytes, data: st.DataObject
+) -> None:
+    keys = version_keys()
+    sealed = bytearray(keys.encrypt(plaintext, ec.EMPTY))
+    bit = data.draw(st.integers(min_value=0, max_value=len(sealed) * 8 - 1))
+    sealed[bit // 8] ^= 1 << (bit % 8)
+    with pytest.raises(InvalidBlob):
+        keys.decrypt(bytes(sealed), ec.EMPTY)
+    with pytest.raises(InvalidBlob):
+        blob.decrypt(MATERIAL, bytes(sealed), ec.EMPTY)
+
+
+def test_version_keys_reject_another_context_and_other_material() -> None:
+    keys = version_keys()
+    sealed = keys.encrypt(b"secret", ec.encode({"a": "1"}))
+    with pytest.raises(InvalidBlob):
+        keys.decrypt(sealed, ec.encode({"a": "2"}))
+    with pytest.raises(InvalidBlob):
+        blob.VersionKeys(OTHER_MATERIAL, KEY_ID, VERSION_ID).decrypt(sealed, ec.encode({"a": "1"}))
+
+
+def test_a_salt_serves_at_most_messages_per_salt_messages_each_with_its_own_nonce() -> None:
+    keys = version_keys(limit=3)
+    sealed = [keys.encrypt(b"x", ec.EMPTY) for _ in range(7)]
+    salts = [s[49:65] for s in sealed]
+    nonces = [s[65 : blob.HEADER_LENGTH] for s in sealed]
+    assert salts[0] == salts[1] == salts[2] != salts[3]
+    assert salts[3] == salts[4] == salts[5] != salts[6]
+    assert len(set(nonces)) == 7
+    assert all(keys.decrypt(s, ec.EMPTY) == b"x" for s in sealed)
+
+
+def test_two_version_keys_draw_different_salts() -> None:
+    first, second = version_keys(), version_keys()
+    assert first.encrypt(b"x", ec.EMPTY)[49:65] != second.encrypt(b"x", ec.EMPTY)[49:65]
+
+
+def test_the_salt_limit_holds_when_threads_share_version_keys() -> None:
+    keys = version_keys(limit=50)
+    uses: Counter[bytes] = Counter()
+    lock = threading.Lock()
+
+    def work() -> None:
+        mine = [keys.encrypt(b"x", ec.EMPTY)[49:65] for _ in range(1000)]
+        with lock:
+            uses.update(mine)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(uses.values()) == 4000
+    assert max(uses.values()) <= 50
+
+
+def test_the_memo_of_opened_salts_stays_bounded() -> None:
+    keys = version_keys()
+    sealed = [seal(b"m", salt=n.to_bytes(16, "big")) for n in range(blob.OPENED_SALTS + 10)]
+    assert all(keys.decrypt(s, ec.EMPTY) == b"m" for s in sealed)
+    assert len(keys._opened) <= blob.OPENED_SALTS
+
+
+def test_version_keys_check_their_inputs() -> None:
+    with pytest.raises(ValueError):
+        blob.VersionKeys(b"short", KEY_ID, VERSION_ID)
+    with pytest.raises(ValueError):
+        blob.VersionKeys(MATERIAL, KEY_ID, b"short")
+    with pytest.raises(ValueError):
+        blob.VersionKeys(MATERIAL, "not-a-uuid", VERSION_ID)
+    with pytest.raises(InvalidBlob):
+        version_keys().decrypt(b"\x01" * (blob.OVERHEAD - 1), ec.EMPTY)
