@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -66,8 +66,9 @@ class InvalidBlob(Exception):
     """
 
 
-@dataclass(frozen=True, slots=True)
-class BlobHeader:
+class BlobHeader(NamedTuple):
+    # A named tuple: Decrypt reads one per call, and a frozen dataclass pays
+    # object.__setattr__ per field.
     key_id: str
     version_id: bytes
 
@@ -78,8 +79,7 @@ def parse_header(blob: bytes) -> BlobHeader:
         raise InvalidBlob
     h = blob[1:17].hex()
     # The canonical 8-4-4-4-12 UUID text, without the cost of uuid.UUID.
-    key_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-    return BlobHeader(key_id=key_id, version_id=blob[17:49])
+    return BlobHeader(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}", blob[17:49])
 
 
 def _message_key(material: bytes, salt: bytes) -> AESGCM:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from strongroom.crypto import asymmetric, blob
 from strongroom.crypto import encryption_context as ec_encoding
@@ -181,8 +182,7 @@ async def encrypt(ctx: ServiceContext, caller: Caller, req: EncryptRequest) -> E
     return EncryptResult(seal(key, req.plaintext, encoded_context), key.record.arn, algorithm)
 
 
-@dataclass(frozen=True, slots=True)
-class _Opened:
+class _Opened(NamedTuple):
     key: CachedKey
     plaintext: bytes
     version_id: bytes
