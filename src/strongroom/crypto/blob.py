@@ -52,8 +52,9 @@ MATERIAL_LENGTH = 32
 INFO_PREFIX = b"strongroom blob v1 message key"
 # How many messages one derived key seals (each with a fresh random nonce).
 MESSAGES_PER_SALT = 1 << 16
-# How many derived keys VersionKeys keeps for decryption (recent salts).
-OPENED_SALTS = 256
+# How many derived keys VersionKeys keeps for decryption (salts of recent blobs
+# that opened, and its own): a handful per cache period is the normal case.
+OPENED_SALTS = 64
 
 _VERSION_BYTE = bytes([FORMAT_VERSION])
 _SHA256 = hashes.SHA256()
@@ -179,18 +180,16 @@ class VersionKeys:
 
     def _fresh(self) -> _Salted:
         salt = os.urandom(SALT_LENGTH)
-        salted = _Salted(self._key_prefix + salt, self._derived(salt))
+        aead = _message_key(self._material, salt)
+        self._remember(salt, aead)
+        salted = _Salted(self._key_prefix + salt, aead)
         self._current = salted
         return salted
 
-    def _derived(self, salt: bytes) -> AESGCM:
-        aead = self._opened.get(salt)
-        if aead is None:
-            aead = _message_key(self._material, salt)
-            if len(self._opened) >= OPENED_SALTS:
-                self._opened.clear()
-            self._opened[salt] = aead
-        return aead
+    def _remember(self, salt: bytes, aead: AESGCM) -> None:
+        if len(self._opened) >= OPENED_SALTS:
+            self._opened.clear()
+        self._opened[salt] = aead
 
     def encrypt(self, plaintext: bytes, encoded_context: bytes) -> bytes:
         """A v1 blob of ``plaintext``: the current salt's key, a fresh random nonce."""
@@ -205,4 +204,12 @@ class VersionKeys:
         """``decrypt`` for a blob of this version (the caller matched the header)."""
         if len(blob) < OVERHEAD or blob[0] != FORMAT_VERSION:
             raise InvalidBlob
-        return _open(self._derived(blob[49:65]), blob, encoded_context)
+        salt = blob[49:65]
+        aead = self._opened.get(salt)
+        if aead is not None:
+            return _open(aead, blob, encoded_context)
+        aead = _message_key(self._material, salt)
+        plaintext = _open(aead, blob, encoded_context)
+        # Only salts of blobs that opened are kept: made-up salts cannot fill the memo.
+        self._remember(salt, aead)
+        return plaintext

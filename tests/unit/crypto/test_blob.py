@@ -474,6 +474,17 @@ def test_the_memo_of_opened_salts_stays_bounded() -> None:
     assert len(keys._opened) <= blob.OPENED_SALTS
 
 
+def test_blobs_that_fail_to_open_leave_no_derived_key_behind() -> None:
+    keys = version_keys()
+    before = dict(keys._opened)
+    for n in range(20):
+        forged = bytearray(seal(b"m", salt=n.to_bytes(16, "big")))
+        forged[-1] ^= 1
+        with pytest.raises(InvalidBlob):
+            keys.decrypt(bytes(forged), ec.EMPTY)
+    assert keys._opened == before
+
+
 def test_version_keys_check_their_inputs() -> None:
     with pytest.raises(ValueError):
         blob.VersionKeys(b"short", KEY_ID, VERSION_ID)
