@@ -74,10 +74,14 @@ class BlobHeader(NamedTuple):
     version_id: bytes
 
 
-def parse_header(blob: bytes) -> BlobHeader:
-    """The key and version a blob names. Raises InvalidBlob if it cannot be a v1 blob."""
+def _require_v1(blob: bytes) -> None:
     if len(blob) < OVERHEAD or blob[0] != FORMAT_VERSION:
         raise InvalidBlob
+
+
+def parse_header(blob: bytes) -> BlobHeader:
+    """The key and version a blob names. Raises InvalidBlob if it cannot be a v1 blob."""
+    _require_v1(blob)
     h = blob[1:17].hex()
     # The canonical 8-4-4-4-12 UUID text, without the cost of uuid.UUID.
     return BlobHeader(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}", blob[17:49])
@@ -100,6 +104,12 @@ def _check_lengths(material: bytes, version_id: bytes) -> None:
         raise ValueError("material must be 32 bytes")
     if len(version_id) != VERSION_ID_LENGTH:
         raise ValueError("version_id must be 32 bytes")
+
+
+def _seal(
+    aead: AESGCM, header: bytes, nonce: bytes, plaintext: bytes, encoded_context: bytes
+) -> bytes:
+    return header + aead.encrypt(nonce, plaintext, header + encoded_context)
 
 
 def _open(aead: AESGCM, blob: bytes, encoded_context: bytes) -> bytes:
@@ -130,14 +140,12 @@ def encrypt(
     if len(salt) != SALT_LENGTH or len(nonce) != NONCE_LENGTH:
         raise ValueError("salt must be 16 bytes and nonce 12 bytes")
     header = b"".join((_VERSION_BYTE, _key_id_bytes(key_id), version_id, salt, nonce))
-    sealed = _message_key(material, salt).encrypt(nonce, plaintext, header + encoded_context)
-    return header + sealed
+    return _seal(_message_key(material, salt), header, nonce, plaintext, encoded_context)
 
 
 def decrypt(material: bytes, blob: bytes, encoded_context: bytes) -> bytes:
     """The plaintext of a v1 blob. Raises InvalidBlob on any failure."""
-    if len(blob) < OVERHEAD or blob[0] != FORMAT_VERSION:
-        raise InvalidBlob
+    _require_v1(blob)
     return _open(_message_key(material, blob[49:65]), blob, encoded_context)
 
 
@@ -197,13 +205,11 @@ class VersionKeys:
         while next(current.uses) >= self._limit:
             current = self._fresh()
         nonce = os.urandom(NONCE_LENGTH)
-        header = current.prefix + nonce
-        return header + current.aead.encrypt(nonce, plaintext, header + encoded_context)
+        return _seal(current.aead, current.prefix + nonce, nonce, plaintext, encoded_context)
 
     def decrypt(self, blob: bytes, encoded_context: bytes) -> bytes:
         """``decrypt`` for a blob of this version (the caller matched the header)."""
-        if len(blob) < OVERHEAD or blob[0] != FORMAT_VERSION:
-            raise InvalidBlob
+        _require_v1(blob)
         salt = blob[49:65]
         aead = self._opened.get(salt)
         if aead is not None:

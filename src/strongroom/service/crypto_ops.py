@@ -128,12 +128,8 @@ def _reject_recipient(recipient: object) -> None:
 
 
 def seal(key: CachedKey, plaintext: bytes, encoded_context: bytes) -> bytes:
-    primary = key.record.primary_version_id
-    keys = None if primary is None else key.version_keys(primary)
-    if keys is None:
-        # A key whose state lets it encrypt has current material.
-        raise KeyError(f"{key.record.arn} has no current key material")
-    return keys.encrypt(plaintext, encoded_context)
+    # A key whose state lets it encrypt has current material (primary_version_keys checks).
+    return key.primary_version_keys.encrypt(plaintext, encoded_context)
 
 
 # The hot path's request and result types are plain slotted dataclasses: a

@@ -49,14 +49,23 @@ class CachedKey:
             self._version_keys[version_id] = keys
         return keys
 
+    def _primary_id(self) -> bytes:
+        primary = self.record.primary_version_id
+        if primary is None or primary not in self.materials:
+            raise KeyError(f"{self.record.arn} has no current key material")
+        return primary
+
     @property
     def primary_material(self) -> bytes:
         """The current material. Only for keys whose state allows crypto, which have it."""
-        primary = self.record.primary_version_id
-        material = None if primary is None else self.materials.get(primary)
-        if material is None:
-            raise KeyError(f"{self.record.arn} has no current key material")
-        return material
+        return self.materials[self._primary_id()]
+
+    @property
+    def primary_version_keys(self) -> VersionKeys:
+        """The current version's message keys (symmetric keys), as ``primary_material``."""
+        keys = self.version_keys(self._primary_id())
+        assert keys is not None  # _primary_id checked that this node has the material
+        return keys
 
 
 class TtlCache(Generic[V]):

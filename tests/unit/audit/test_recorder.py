@@ -11,7 +11,7 @@ import pytest
 
 from strongroom.audit.recorder import AuditRecorder, AuditWriteError
 from strongroom.domain.audit import AuditQuery
-from strongroom.domain.repositories import AuditAppender, ChainWriter
+from strongroom.domain.repositories import AuditAppender, ChainWriter, Store
 from strongroom.store import SqlStore
 
 from .test_chain import pending
@@ -53,15 +53,21 @@ def slow_store(sqlite_store: SqlStore) -> Iterator[SlowStore]:
         store.close()
 
 
-def test_concurrent_records_are_committed_in_fewer_transactions(slow_store: SlowStore) -> None:
+def _record_together(store: Store, count: int) -> AuditRecorder:
+    """Record ``count`` events from concurrent tasks started in one pass of the loop."""
+
     async def run() -> AuditRecorder:
-        recorder = AuditRecorder(slow_store)
+        recorder = AuditRecorder(store)
         recorder.start()
-        await asyncio.gather(*(recorder.record(pending(n)) for n in range(200)))
+        await asyncio.gather(*(recorder.record(pending(n)) for n in range(count)))
         await recorder.stop()
         return recorder
 
-    recorder = asyncio.run(run())
+    return asyncio.run(run())
+
+
+def test_concurrent_records_are_committed_in_fewer_transactions(slow_store: SlowStore) -> None:
+    recorder = _record_together(slow_store, 200)
     assert recorder.events == 200
     assert recorder.commits < 20
     with slow_store.unit_of_work(write=False) as uow:
@@ -150,14 +156,7 @@ def test_a_batch_larger_than_max_batch_is_split_into_several_commits(
 
 
 def test_records_made_in_one_pass_of_the_loop_share_a_commit(slow_store: SlowStore) -> None:
-    async def run() -> AuditRecorder:
-        recorder = AuditRecorder(slow_store)
-        recorder.start()
-        await asyncio.gather(*(recorder.record(pending(n)) for n in range(50)))
-        await recorder.stop()
-        return recorder
-
-    recorder = asyncio.run(run())
+    recorder = _record_together(slow_store, 50)
     assert (recorder.commits, recorder.events) == (1, 50)
 
 
