@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from strongroom.domain.audit import AuditEvent, EventRow, KeyUsage, UsageRow
+from strongroom.domain.audit import AuditEvent, ChainHead, EventRow, KeyUsage, UsageRow
 from strongroom.domain.repositories import ChainWriter, RowWriter
 
 __all__ = [
@@ -85,15 +85,20 @@ def append(writer: ChainWriter, pending: Sequence[PendingEvent]) -> list[AuditEv
     return stored
 
 
-def append_rows(writer: RowWriter, pending: Sequence[PendingEvent]) -> None:
+def append_rows(
+    writer: RowWriter, pending: Sequence[PendingEvent], head: ChainHead | None = None
+) -> None:
     """``append`` for group commit: the same rows and hashes, without returning them.
 
     Stores exactly what ``append`` stores for the same events (a test compares
-    the two), without building the ``AuditEvent`` list nobody reads.
+    the two), without building the ``AuditEvent`` list nobody reads. ``head``
+    is the chain head as ``writer.head(for_update=True)`` returned it in this
+    transaction, if the caller already locked it.
     """
     if not pending:
         return
-    head = writer.head(for_update=True)
+    if head is None:
+        head = writer.head(for_update=True)
     rows, usages = _link(head.seq, head.hash, pending)
     writer.insert_event_rows(rows)
     writer.set_head(rows[-1][0], bytes(rows[-1][11]))

@@ -2,12 +2,13 @@
 
 A request calls ``await recorder.record(event)``, which returns once the event's
 transaction has committed (SQLite ``synchronous=FULL``, PostgreSQL fsync). One
-writer thread takes every event waiting in the queue (up to ``max_batch``),
-appends them to the chain in one transaction, and then wakes their requests.
-While a commit is in flight new events accumulate, so under load one commit
-covers many requests and the cost of the fsync is shared; an idle server
-commits each event at once (``max_wait_seconds`` can make the writer linger
-for more).
+writer thread takes its turn on the chain (the lock that writers of all
+processes and nodes share), then every event waiting in the queue (up to
+``max_batch``), appends them to the chain in one transaction, and then wakes
+their requests. While a commit is in flight, or while another process holds the
+chain, new events accumulate, so under load one commit covers many requests and
+the cost of the fsync is shared; an idle server commits each event at once
+(``max_wait_seconds`` can make the writer linger for more).
 
 A thread of its own rather than a writer task handing each batch to
 ``asyncio.to_thread``: the executor's hand-off (a concurrent future with its
@@ -109,32 +110,21 @@ class AuditRecorder:
 
     def _write(self, loop: asyncio.AbstractEventLoop, items: queue.SimpleQueue[_Item]) -> None:
         """The writer thread: commit batch after batch until told to stop."""
+        events: list[PendingEvent] = []
         futures: list[asyncio.Future[None]] = []
         try:
             running = True
-            while running:
-                item = items.get()
-                if item is None:
-                    break
-                if self._max_wait > 0:
-                    time.sleep(self._max_wait)
-                events, futures = item
-                # Everything else waiting joins this batch.
-                while True:
-                    try:
-                        item = items.get_nowait()
-                    except queue.Empty:
+            while True:
+                if not events:
+                    if not running:
                         break
+                    item = items.get()
                     if item is None:
-                        running = False  # commit what came before, then stop
                         break
-                    events += item[0]
-                    futures += item[1]
-                limit = self._max_batch
-                for start in range(0, len(events), limit):
-                    self._commit_batch(
-                        loop, events[start : start + limit], futures[start : start + limit]
-                    )
+                    events, futures = item
+                    if self._max_wait > 0:
+                        time.sleep(self._max_wait)
+                events, futures, running = self._commit_batch(loop, items, events, futures, running)
         except BaseException:
             log.exception("the audit writer stopped unexpectedly")
             # Whatever of the batch in hand was not answered yet fails (answers already
@@ -152,19 +142,37 @@ class AuditRecorder:
     def _commit_batch(
         self,
         loop: asyncio.AbstractEventLoop,
+        items: queue.SimpleQueue[_Item],
         events: list[PendingEvent],
         futures: list[asyncio.Future[None]],
-    ) -> None:
+        running: bool,
+    ) -> tuple[list[PendingEvent], list[asyncio.Future[None]], bool]:
+        """Commit ``events`` (up to ``max_batch``), joined by everything queued by the time
+        this writer has its turn on the chain; wake their requests. Returns the events
+        left for the next commit, their futures, and False once the stop signal was seen.
+
+        The queue is emptied only once the turn is ours: while another writer (another
+        worker process, a management call) holds the chain, events keep arriving, and
+        they ride along with this commit instead of waiting for a turn of their own.
+        """
+        limit = self._max_batch
         error = None
         try:
-            self._commit(events)
+            if self._appender is None:
+                self._appender = self._store.audit_appender()
+            with self._appender.transaction() as writer:
+                head = writer.head(for_update=True)
+                if running:
+                    running = _take_waiting(items, events, futures)
+                append_rows(writer, events[:limit], head)
         except Exception as e:
-            log.exception("audit write failed (%d events)", len(events))
+            log.exception("audit write failed (%d events)", min(len(events), limit))
             error = AuditWriteError(str(e))
         else:
             self.commits += 1
-            self.events += len(events)
-        _answer(loop, futures, error)
+            self.events += min(len(events), limit)
+        _answer(loop, futures[:limit], error)
+        return events[limit:], futures[limit:], running
 
     def _refuse_queued(self, items: queue.SimpleQueue[_Item]) -> None:
         futures: list[asyncio.Future[None]] = []
@@ -180,12 +188,22 @@ class AuditRecorder:
                 futures += item[1]
         _settle(futures, AuditWriteError("the audit recorder stopped"))
 
-    def _commit(self, events: list[PendingEvent]) -> None:
-        # Runs on the writer thread only.
-        if self._appender is None:
-            self._appender = self._store.audit_appender()
-        with self._appender.transaction() as writer:
-            append_rows(writer, events)
+
+def _take_waiting(
+    items: queue.SimpleQueue[_Item],
+    events: list[PendingEvent],
+    futures: list[asyncio.Future[None]],
+) -> bool:
+    """Move everything queued onto ``events``/``futures``; False if the stop signal came."""
+    while True:
+        try:
+            item = items.get_nowait()
+        except queue.Empty:
+            return True
+        if item is None:
+            return False  # commit what came before it, then stop
+        events += item[0]
+        futures += item[1]
 
 
 def _answer(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -158,6 +159,47 @@ def test_a_batch_larger_than_max_batch_is_split_into_several_commits(
 def test_records_made_in_one_pass_of_the_loop_share_a_commit(slow_store: SlowStore) -> None:
     recorder = _record_together(slow_store, 50)
     assert (recorder.commits, recorder.events) == (1, 50)
+
+
+def test_events_that_arrive_while_the_writer_waits_for_its_turn_join_its_commit(
+    sqlite_store: SqlStore,
+) -> None:
+    """Another writer (another worker process, in production) holds the chain: the
+    events queued meanwhile ride along with the waiting writer's commit."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_chain() -> None:
+        other = sqlite_store.audit_appender()
+        try:
+            with other.transaction():
+                holding.set()
+                release.wait(10)
+        finally:
+            other.close()
+
+    async def run() -> AuditRecorder:
+        recorder = AuditRecorder(sqlite_store)
+        recorder.start()
+        holder = threading.Thread(target=hold_the_chain)
+        holder.start()
+        assert await asyncio.to_thread(holding.wait, 10)
+        first = asyncio.ensure_future(recorder.record(pending(0)))
+        await asyncio.sleep(0.001)  # the record runs and is handed over
+        while recorder._events or not recorder._queue.empty():
+            await asyncio.sleep(0.001)  # until the writer took it (and waits for its turn)
+        later = [asyncio.ensure_future(recorder.record(pending(n))) for n in range(1, 10)]
+        await asyncio.sleep(0.05)
+        release.set()
+        await asyncio.gather(first, *later)
+        await asyncio.to_thread(holder.join, 10)
+        await recorder.stop()
+        return recorder
+
+    recorder = asyncio.run(run())
+    assert (recorder.commits, recorder.events) == (1, 10)
+    with sqlite_store.unit_of_work(write=False) as uow:
+        events = uow.audit.events(AuditQuery())
+    assert [e.event_id for e in events] == [f"e{n}" for n in range(10)]
 
 
 def test_a_record_waits_for_max_wait_before_its_commit(slow_store: SlowStore) -> None:
