@@ -426,7 +426,7 @@ class SigV4Verifier:
             signature,
             secret_access_key,
             plan,
-            _collect_headers(headers.items(), plan[1]),
+            _pick_headers(headers, plan[1]),
             b"POST",
             raw_path,
             query_string,
@@ -458,6 +458,9 @@ class SigV4Verifier:
         body: bytes,
         now: float,
     ) -> None:
+        # Every request comes through here: the usual case runs inline (no helper
+        # calls for the header lines, the canonical request or the skew check); the
+        # helpers below build the error messages and the rarer forms.
         names, _, signed_line = plan
         amz_date = found.get(_X_AMZ_DATE)
         cached = None if amz_date is None else self._times.get(amz_date)
@@ -474,23 +477,30 @@ class SigV4Verifier:
                 "Date in Credential scope does not match YYYYMMDD from ISO-8601 version "
                 f"of date from HTTP: '{auth.date}' != '{stamp[:8]}', from '{stamp}'."
             )
-        self._check_skew(timestamp, when, now)
+        if not now - self._max_skew <= when <= now + self._max_skew:
+            self._check_skew(timestamp, when, now)
 
         payload_hash = hashlib.sha256(body).hexdigest().encode("ascii")
         claimed = found.get(_X_AMZ_CONTENT_SHA256)
         if claimed is not None and claimed != payload_hash:
             raise InvalidSignatureException(_CONTENT_SHA256_MISMATCH)
 
-        lines = _header_lines(found, names)
-        if lines is None:
-            raise InvalidSignatureException(_SIGNATURE_MISMATCH)
-        creq = _join_canonical_request(
-            method,
-            canonical_uri(raw_path),
-            canonical_query_string(query_string),
-            lines,
-            signed_line,
-            payload_hash,
+        try:
+            lines = [name + b":" + found[name] for name in names]
+        except KeyError:
+            raise InvalidSignatureException(_SIGNATURE_MISMATCH) from None
+        # Each canonical header ends with a newline, then comes the separator
+        # newline: hence the empty item before the SignedHeaders line.
+        creq = b"\n".join(
+            (
+                method,
+                b"/" if raw_path == b"/" else canonical_uri(raw_path),
+                canonical_query_string(query_string) if query_string else b"",
+                *lines,
+                b"",
+                signed_line,
+                payload_hash,
+            )
         )
 
         cache_key = (secret_access_key, auth.date, auth.region, auth.service)
@@ -577,6 +587,29 @@ def _collect_headers(
             previous = found.get(name)
             found[name] = value if previous is None else previous + b"," + value
     return found
+
+
+def _pick_headers(headers: Mapping[bytes, bytes], wanted: frozenset[bytes]) -> dict[bytes, bytes]:
+    """``_collect_headers`` for headers in a mapping (no name repeated): a lookup per
+    wanted name rather than a pass over every header the request carries."""
+    found: dict[bytes, bytes] = {}
+    for name in wanted:
+        value = headers.get(name)
+        if value is not None:
+            trimmed = _TRIMMED.get(value)
+            if trimmed is None:
+                trimmed = b" ".join(value.split())
+                if len(_TRIMMED) >= _TRIMMED_SIZE:
+                    _TRIMMED.clear()  # clients choose the values: keep it bounded
+                _TRIMMED[value] = trimmed
+            found[name] = trimmed
+    return found
+
+
+# Trimmed header values by raw value: a client sends the same Host, Content-Type,
+# X-Amz-Target and (for a second) X-Amz-Date again and again.
+_TRIMMED: dict[bytes, bytes] = {}
+_TRIMMED_SIZE = 4096
 
 
 def _header_lines(found: dict[bytes, bytes], names: tuple[bytes, ...]) -> list[bytes] | None:

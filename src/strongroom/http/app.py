@@ -125,8 +125,9 @@ class KmsApp:
         )
         self._callers: dict[tuple[str, str], Caller] = {}
         known = model.operation_names()
-        self._operations: dict[str, tuple[Operation, RequestDecoder]] = {
-            name: (op, RequestDecoder(op.request_type))
+        # By the X-Amz-Target value itself, so a call needs no slicing or decoding to find it.
+        self._operations: dict[bytes, tuple[Operation, RequestDecoder]] = {
+            b"TrentService." + name.encode("ascii"): (op, RequestDecoder(op.request_type))
             for name, op in OPERATIONS.items()
             if name in known
         }
@@ -171,7 +172,7 @@ class KmsApp:
         by_name = as_dict if len(as_dict) == len(headers) else None
         info = RequestInfo(request_id, scope.get("client"), headers, scope.get("scheme") == "https")
         set_current_request(info)
-        call = _Call(headers)
+        call = _Call(headers, None if by_name is None else by_name.get(b"x-amz-target"))
         content_type = _CONTENT_TYPE
         try:
             try:
@@ -223,9 +224,7 @@ class KmsApp:
         target = call.target
         if target is not None and target.startswith(ADMIN_PREFIX):
             return 200, await self._admin_call(target, body, caller)
-        entry = None
-        if target is not None and target.startswith(b"TrentService."):
-            entry = self._operations.get(target[13:].decode("ascii", "replace"))
+        entry = None if target is None else self._operations.get(target)
         if entry is None:
             raise UnknownOperationException("")
         operation, decoder = entry

@@ -39,9 +39,10 @@ class Call:
 
     __slots__ = ("_headers", "_sts_body", "body", "caller", "error", "result", "target")
 
-    def __init__(self, headers: list[tuple[bytes, bytes]]) -> None:
+    def __init__(self, headers: list[tuple[bytes, bytes]], target: bytes | None = None) -> None:
+        """``target`` is the X-Amz-Target value if the caller has it at hand already."""
         self._headers = headers
-        self.target = header(headers, b"x-amz-target")
+        self.target = header(headers, b"x-amz-target") if target is None else target
         self._sts_body: bytes | None = None
         self.caller: Caller | None = None
         self.body: object = None
