@@ -45,15 +45,16 @@ class RequestDecoder:
     def __init__(self, request_type: type[Any]) -> None:
         self._type = request_type
         fields = {f.name for f in dataclasses.fields(request_type)}
-        self._names = {wire_name(f): f for f in fields}
+        # Wire name -> (field, converter for a nested input or None): one lookup a member.
+        self._fields = {wire_name(f): (f, _NESTED_INPUTS.get(f)) for f in fields}
 
     def decode(self, body: dict[str, Any]) -> Any:
         kwargs: dict[str, Any] = {}
         for name, value in body.items():
-            field = self._names.get(name)
-            if field is None or value is None:
+            known = self._fields.get(name)
+            if known is None or value is None:
                 continue
-            nested = _NESTED_INPUTS.get(field)
+            field, nested = known
             kwargs[field] = nested(value) if nested is not None else value
         return self._type(**kwargs)
 

@@ -373,10 +373,10 @@ class _Compiler:
                 for name, ref in shape.get("members", {}).items()
             )
 
-        def decode(body: object) -> dict[str, Any]:
-            if type(body) is not dict:
-                # Athena answers a top-level null, string or number with no message.
-                raise SerializationException(_START_LIST if isinstance(body, list) else "")
+        by_name = {m[0]: m for m in members}
+        required_names = tuple(m[0] for m in members if m[3])
+
+        def in_model_order(body: dict[str, Any]) -> dict[str, Any]:
             get = body.get
             out: dict[str, Any] = {}
             errors: list[str] = []
@@ -390,6 +390,30 @@ class _Compiler:
             if errors:
                 # Collected in model member order, the order Coral lists them in.
                 raise ValidationException(_summary(errors))
+            return out
+
+        def decode(body: object) -> dict[str, Any]:
+            if type(body) is not dict:
+                # Athena answers a top-level null, string or number with no message.
+                raise SerializationException(_START_LIST if isinstance(body, list) else "")
+            # A request sets a few of its shape's members: walk those. Anything wrong
+            # (an error, a missing required member) is decoded again in model order,
+            # so which error is raised, and in what order errors are listed, is as
+            # Coral's; member decoders are pure, so decoding twice changes nothing.
+            out: dict[str, Any] = {}
+            errors: list[str] = []
+            try:
+                for name, value in body.items():
+                    entry = by_name.get(name)
+                    if entry is not None and value is not None:
+                        out[name] = entry[2](value, entry[1], errors)
+            except SerializationException:
+                return in_model_order(body)
+            if errors:
+                return in_model_order(body)
+            for name in required_names:
+                if body.get(name) is None:
+                    return in_model_order(body)
             return out
 
         return decode

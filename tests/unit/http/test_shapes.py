@@ -405,6 +405,23 @@ def test_a_type_error_wins_over_validation_errors() -> None:
     )
 
 
+def test_of_two_type_errors_the_first_in_model_order_is_reported_whatever_the_body_order() -> None:
+    # Encrypt's members: KeyId, Plaintext, EncryptionContext, GrantTokens, ...
+    body = {"GrantTokens": "x", "KeyId": KEY_ID, "EncryptionContext": "x", "Plaintext": "AAAA"}
+
+    assert serialization_message("Encrypt", body) == "Expected map or null"
+
+
+def test_a_missing_required_member_is_reported_with_the_other_errors_in_model_order() -> None:
+    assert validation_message("Encrypt", {"GrantTokens": ["t"] * 11}) == (
+        "3 validation errors detected: "
+        "Value null at 'keyId' failed to satisfy constraint: Member must not be null; "
+        "Value at 'plaintext' failed to satisfy constraint: Member must not be null; "
+        "Value '[t, t, t, t, t, t, t, t, t, t, t]' at 'grantTokens' failed to satisfy "
+        "constraint: Member must have length less than or equal to 10"
+    )
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [([], "Start of list found where not expected"), (None, ""), ("x", ""), (3, "")],
