@@ -11,25 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import event
 
 from strongroom.domain.audit import AuditQuery
 from strongroom.store import SqlStore
 from strongroom.store.audit import SqlAuditRepository
-
-
-@pytest.fixture
-def sqlite_store(tmp_path: Path) -> Iterator[SqlStore]:
-    store = SqlStore(f"sqlite:///{tmp_path / 'plans.db'}")
-    store.migrate()
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 @contextmanager

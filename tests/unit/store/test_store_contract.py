@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -971,16 +971,6 @@ def test_concurrent_writer_processes_all_succeed_without_lost_updates(
 
 
 # --- SQLite specifics -------------------------------------------------------------------
-
-
-@pytest.fixture
-def sqlite_store(tmp_path: Path) -> Iterator[SqlStore]:
-    sql_store = SqlStore(f"sqlite:///{tmp_path / 'pragmas.db'}")
-    try:
-        sql_store.migrate()
-        yield sql_store
-    finally:
-        sql_store.close()
 
 
 def _pragma(uow: UnitOfWork, name: str) -> object:
