@@ -55,6 +55,22 @@ def test_a_json_body_that_is_not_an_object_is_a_client_error(
     assert response.error_code in {"SerializationException", "ValidationException"}
 
 
+def test_a_body_in_many_pieces_is_read_whole(raw_post: RawPost) -> None:
+    # About 300 KB: the server receives it in several reads (several ASGI messages).
+    # Members the model does not know are ignored, as AWS ignores them.
+    body = json_body({"NumberOfBytes": 16, "Padding": "x" * 300_000})
+    response = raw_post("GenerateRandom", body)
+    assert response.status == 200, response.body[:300]
+    assert len(response.json()["Plaintext"]) == 24  # 16 bytes in base64
+
+
+def test_a_body_over_the_limit_is_a_validation_error(raw_post: RawPost) -> None:
+    body = json_body({"NumberOfBytes": 16, "Padding": "x" * (1_048_576 + 1)})
+    response = raw_post("GenerateRandom", body)
+    assert_client_error(response, "ValidationException")
+    assert response.json()["message"] == "Request body must not exceed 1048576 bytes."
+
+
 def test_an_empty_body_is_not_a_server_error(raw_post: RawPost) -> None:
     response = raw_post("ListKeys", b"")
     if response.status != 200:

@@ -38,6 +38,12 @@ class CredentialResolver:
             return credential
         return await self._cache.get(access_key_id)
 
+    def cached(self, access_key_id: str) -> ResolvedCredential | None:
+        """The credential if this node holds it fresh, else None (then await ``resolve``):
+        the hot path's way to skip a coroutine when the answer is in memory."""
+        hit, credential = self._cache.fresh(access_key_id)
+        return credential if hit else None
+
     def forget(self, access_key_id: str) -> None:
         """Drop this node's cached copy (after the key was deactivated here)."""
         self._cache.invalidate(access_key_id)

@@ -71,13 +71,12 @@ async def _nothing() -> None:
     return None
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    message = await receive()
+async def _read_rest(message: Message, receive: Receive, limit: int) -> bytes:
+    """The whole body of a request whose first ``message`` said more is coming.
+
+    (A body in one message, nearly every request, is read in place by the caller.)
+    """
     body: bytes = message.get("body", b"")
-    if not message.get("more_body", False):
-        if len(body) > limit:
-            raise BodyTooLarge
-        return body
     chunks = [body]
     size = len(body)
     while message.get("more_body", False):
@@ -176,7 +175,13 @@ class KmsApp:
         content_type = _CONTENT_TYPE
         try:
             try:
-                body = await _read_body(receive, self._max_body_bytes)
+                message = await receive()
+                if message.get("more_body", False):
+                    body = await _read_rest(message, receive, self._max_body_bytes)
+                else:
+                    body = message.get("body", b"")
+                    if len(body) > self._max_body_bytes:
+                        raise BodyTooLarge
             except BodyTooLarge:
                 raise ValidationException(
                     f"Request body must not exceed {self._max_body_bytes} bytes."
@@ -333,7 +338,9 @@ class KmsApp:
         # The Authorization header's credential part was accepted before: what
         # parsing it would check (form, service, region) holds, the rest is checked.
         auth, signature = known
-        credential = await self._credential(auth.access_key_id)
+        credential = self._credentials.cached(auth.access_key_id)
+        if credential is None:
+            credential = await self._credential(auth.access_key_id)
         self._check_token(credential, by_name.get(b"x-amz-security-token"))
         self._verifier.verify_known(
             auth,
@@ -345,7 +352,9 @@ class KmsApp:
             body=body,
             now=self._wall_clock.now(),
         )
-        return await self._caller(auth, credential, headers)
+        if credential.principal.kind == "service":
+            return await self._caller(auth, credential, headers)
+        return self._own_caller(auth, credential)
 
     async def _authenticate_in_full(
         self, scope: Scope, headers: list[tuple[bytes, bytes]], body: bytes, service: str
@@ -396,6 +405,10 @@ class KmsApp:
     ) -> Caller:
         if credential.principal.kind == "service":
             return await self._on_behalf_of(auth.region, auth.signed_headers, headers, credential)
+        return self._own_caller(auth, credential)
+
+    def _own_caller(self, auth: AuthHeader, credential: ResolvedCredential) -> Caller:
+        """The caller a user's or role's own credential makes (one per access key and region)."""
         caller_key = (credential.access_key_id, auth.region)
         caller = self._callers.get(caller_key)
         if caller is None or caller.principal_arn != credential.principal.arn:

@@ -215,7 +215,9 @@ class Authorizer:
         """
         action = f"kms:{operation}"
         record = key.record
-        identity = await self._identity(caller)
+        hit, identity = self._identities.fresh(caller.principal_id)
+        if not hit or identity is None:
+            identity = await self._identity(caller)
         key_policy, key_conditions = self._key_policy(record)
         if key_policy is None:
             raise access_denied(caller, action, record.arn, Denial.NO_KEY_POLICY_ALLOWS)
