@@ -595,21 +595,25 @@ def _pick_headers(headers: Mapping[bytes, bytes], wanted: frozenset[bytes]) -> d
     found: dict[bytes, bytes] = {}
     for name in wanted:
         value = headers.get(name)
-        if value is not None:
-            trimmed = _TRIMMED.get(value)
-            if trimmed is None:
-                trimmed = b" ".join(value.split())
+        if value is None:
+            continue
+        trimmed = _TRIMMED.get(value)
+        if trimmed is None:
+            trimmed = b" ".join(value.split())
+            if len(value) <= _TRIMMED_MAX_LENGTH:
                 if len(_TRIMMED) >= _TRIMMED_SIZE:
                     _TRIMMED.clear()  # clients choose the values: keep it bounded
                 _TRIMMED[value] = trimmed
-            found[name] = trimmed
+        found[name] = trimmed
     return found
 
 
 # Trimmed header values by raw value: a client sends the same Host, Content-Type,
-# X-Amz-Target and (for a second) X-Amz-Date again and again.
+# X-Amz-Target and (for a second) X-Amz-Date again and again. Short values only, so
+# a session token (X-Amz-Security-Token, 128 characters) is never kept beyond its request.
 _TRIMMED: dict[bytes, bytes] = {}
 _TRIMMED_SIZE = 4096
+_TRIMMED_MAX_LENGTH = 96
 
 
 def _header_lines(found: dict[bytes, bytes], names: tuple[bytes, ...]) -> list[bytes] | None:

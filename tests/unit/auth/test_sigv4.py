@@ -25,6 +25,7 @@ from botocore.credentials import Credentials
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from strongroom.auth import sigv4
 from strongroom.auth.sigv4 import (
     AuthHeader,
     SigV4Verifier,
@@ -926,3 +927,19 @@ def test_the_remembered_headers_are_bounded() -> None:
         raws.append(raw)
     assert verifier.recall(raws[2]) is not None
     assert sum(verifier.recall(r) is not None for r in raws) <= 2
+
+
+def test_a_session_token_is_not_kept_once_its_request_is_verified() -> None:
+    # Short repeated values (Host, X-Amz-Date, ...) are memoised trimmed; a bearer
+    # token must not outlive its request in that memo.
+    token = "T" * 128
+    body = b'{"KeyId": "alias/x"}'
+    headers, method, path, query = _sign_with_botocore(
+        body=body, extra_headers={"X-Amz-Security-Token": token}
+    )
+    signed = Signed(headers, method, path, query, body, SUITE_SECRET)
+    assert "x-amz-security-token" in parse_authorization(signed.headers).signed_headers
+    verifier, raw = _remembered(signed)
+    _verify_known(verifier, signed, raw, signed.headers, body)
+    assert token.encode() not in sigv4._TRIMMED
+    assert dict(signed.headers)[b"x-amz-date"] in sigv4._TRIMMED  # the memo is in use
