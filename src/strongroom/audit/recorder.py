@@ -179,13 +179,8 @@ class AuditRecorder:
         if items is self._queue:
             self._accepting = False
             futures, self._events, self._futures = self._futures, [], []
-        while True:
-            try:
-                item = items.get_nowait()
-            except queue.Empty:
-                break
-            if item is not None:
-                futures += item[1]
+        # Nothing is queued behind a stop signal (record() refuses once stop() starts).
+        _take_waiting(items, [], futures)
         _settle(futures, AuditWriteError("the audit recorder stopped"))
 
 

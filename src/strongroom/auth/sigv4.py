@@ -458,9 +458,6 @@ class SigV4Verifier:
         body: bytes,
         now: float,
     ) -> None:
-        # Every request comes through here: the usual case runs inline (no helper
-        # calls for the header lines, the canonical request or the skew check); the
-        # helpers below build the error messages and the rarer forms.
         names, _, signed_line = plan
         amz_date = found.get(_X_AMZ_DATE)
         cached = None if amz_date is None else self._times.get(amz_date)
@@ -477,30 +474,23 @@ class SigV4Verifier:
                 "Date in Credential scope does not match YYYYMMDD from ISO-8601 version "
                 f"of date from HTTP: '{auth.date}' != '{stamp[:8]}', from '{stamp}'."
             )
-        if not now - self._max_skew <= when <= now + self._max_skew:
-            self._check_skew(timestamp, when, now)
+        self._check_skew(timestamp, when, now)
 
         payload_hash = hashlib.sha256(body).hexdigest().encode("ascii")
         claimed = found.get(_X_AMZ_CONTENT_SHA256)
         if claimed is not None and claimed != payload_hash:
             raise InvalidSignatureException(_CONTENT_SHA256_MISMATCH)
 
-        try:
-            lines = [name + b":" + found[name] for name in names]
-        except KeyError:
-            raise InvalidSignatureException(_SIGNATURE_MISMATCH) from None
-        # Each canonical header ends with a newline, then comes the separator
-        # newline: hence the empty item before the SignedHeaders line.
-        creq = b"\n".join(
-            (
-                method,
-                b"/" if raw_path == b"/" else canonical_uri(raw_path),
-                canonical_query_string(query_string) if query_string else b"",
-                *lines,
-                b"",
-                signed_line,
-                payload_hash,
-            )
+        lines = _header_lines(found, names)
+        if lines is None:
+            raise InvalidSignatureException(_SIGNATURE_MISMATCH)
+        creq = _join_canonical_request(
+            method,
+            canonical_uri(raw_path),
+            canonical_query_string(query_string),
+            lines,
+            signed_line,
+            payload_hash,
         )
 
         cache_key = (secret_access_key, auth.date, auth.region, auth.service)
@@ -583,7 +573,7 @@ def _collect_headers(
     found: dict[bytes, bytes] = {}
     for name, value in headers:
         if name in wanted:
-            value = b" ".join(value.split())
+            value = _trim(value)
             previous = found.get(name)
             found[name] = value if previous is None else previous + b"," + value
     return found
@@ -595,17 +585,21 @@ def _pick_headers(headers: Mapping[bytes, bytes], wanted: frozenset[bytes]) -> d
     found: dict[bytes, bytes] = {}
     for name in wanted:
         value = headers.get(name)
-        if value is None:
-            continue
-        trimmed = _TRIMMED.get(value)
-        if trimmed is None:
-            trimmed = b" ".join(value.split())
-            if len(value) <= _TRIMMED_MAX_LENGTH:
-                if len(_TRIMMED) >= _TRIMMED_SIZE:
-                    _TRIMMED.clear()  # clients choose the values: keep it bounded
-                _TRIMMED[value] = trimmed
-        found[name] = trimmed
+        if value is not None:
+            found[name] = _trim(value)
     return found
+
+
+def _trim(value: bytes) -> bytes:
+    """A header value as SigV4 canonicalises it: runs of whitespace become one space."""
+    trimmed = _TRIMMED.get(value)
+    if trimmed is None:
+        trimmed = b" ".join(value.split())
+        if len(value) <= _TRIMMED_MAX_LENGTH:
+            if len(_TRIMMED) >= _TRIMMED_SIZE:
+                _TRIMMED.clear()  # clients choose the values: keep it bounded
+            _TRIMMED[value] = trimmed
+    return trimmed
 
 
 # Trimmed header values by raw value: a client sends the same Host, Content-Type,
