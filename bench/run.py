@@ -44,6 +44,7 @@ from bench.processes import ServerError, ServerProcess, free_port
 from bench.report import Measurement
 from bench.scenarios import BASELINE, BY_NAME, SCENARIOS, Fixture, Scenario
 from bench.signing import send_once, sign
+from strongroom import native
 
 BENCH_DIR = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
@@ -401,6 +402,7 @@ def describe(options: Options, argv: list[str]) -> dict[str, Any]:
             "python": platform.python_version(),
             "wrk": wrk_version[0] if wrk_version else None,
         },
+        "compiled_modules": native.compiled_modules(),
     }
 
 
@@ -435,6 +437,11 @@ def main(argv: list[str] | None = None) -> int:
         f"wrk -t{options.threads} -c{options.connections} -d{options.duration}s"
         f" (after {options.warmup} s warm-up); servers on core {options.server_cpu}"
         f" (Strongroom with more workers: unpinned), wrk on core {options.wrk_cpu}"
+    )
+    # What this interpreter imports; the default --strongroom is the same installation.
+    print(
+        f"hot path: {len(meta['compiled_modules'])} of {len(native.HOT_PATH)} modules"
+        " compiled with mypyc (strongroom.native)"
     )
     print(report.format_tables(bench.measurements))
     if options.json_path is not None:

@@ -11,6 +11,7 @@ import os
 import secrets
 import socket
 
+from strongroom import native
 from strongroom.audit.maintenance import AuditMaintenance
 from strongroom.audit.recorder import AuditRecorder
 from strongroom.auth.credentials import CredentialResolver
@@ -66,6 +67,11 @@ def check_root_key(store: Store, root_key: RootKey) -> None:
 def build_app(settings: Settings) -> KmsApp:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    logging.getLogger(__name__).info(
+        "hot path: %d of %d modules compiled with mypyc",
+        len(native.compiled_modules()),
+        len(native.HOT_PATH),
     )
     store = open_store(settings)
     root_key = load_root_key(settings.root_key_path)

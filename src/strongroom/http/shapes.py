@@ -47,7 +47,8 @@ _MODEL_FILE = ("data", "kms", "2014-11-01", "service-2.json.gz")
 # Where a value sits in the request, rendered only when an error names it:
 # "keyId" at the top level, (parent, "tagKey") for a structure member,
 # (parent, 2) for the second list element ("tags.2.member").
-_Loc: TypeAlias = "str | tuple[_Loc, str | int]"
+# (Not a recursive alias: mypyc, which compiles this module, cannot expand one.)
+_Loc: TypeAlias = "str | tuple[Any, str | int]"
 # decode(json_value, location, validation_errors) -> decoded value
 _Decoder: TypeAlias = Callable[[Any, _Loc, list[str]], Any]
 
@@ -84,8 +85,8 @@ _B64_TAIL_BEFORE_1_PAD = frozenset(c for i, c in enumerate(_B64_ALPHABET) if i %
 class ServiceModel:
     """The KMS request model, compiled once per process."""
 
-    def __init__(self) -> None:
-        self._compile(_load_model())
+    def __init__(self, model: dict[str, Any] | None = None) -> None:
+        self._compile(_load_model() if model is None else model)
 
     @classmethod
     def from_dict(cls, model: dict[str, Any]) -> ServiceModel:
@@ -93,9 +94,7 @@ class ServiceModel:
 
         Raises ``ValueError`` for a shape type or pattern this module cannot honour.
         """
-        self = cls.__new__(cls)
-        self._compile(model)
-        return self
+        return cls(model)
 
     def _compile(self, model: dict[str, Any]) -> None:
         compiler = _Compiler(model["shapes"])
