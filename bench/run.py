@@ -44,7 +44,6 @@ from bench.processes import ServerError, ServerProcess, free_port
 from bench.report import Measurement
 from bench.scenarios import BASELINE, BY_NAME, SCENARIOS, Fixture, Scenario
 from bench.signing import send_once, sign
-from strongroom import native
 
 BENCH_DIR = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
@@ -402,8 +401,29 @@ def describe(options: Options, argv: list[str]) -> dict[str, Any]:
             "python": platform.python_version(),
             "wrk": wrk_version[0] if wrk_version else None,
         },
-        "compiled_modules": native.compiled_modules(),
+        "hot_path": hot_path_of(options.strongroom),
     }
+
+
+def hot_path_of(strongroom: Path) -> dict[str, Any] | None:
+    """Which hot-path modules the server under test runs compiled (strongroom.native),
+    asked of the interpreter beside its command (a virtualenv's python); None if unknown."""
+    code = (
+        "import json; from strongroom import native; "
+        "print(json.dumps({'compiled': native.compiled_modules(), 'of': len(native.HOT_PATH)}))"
+    )
+    try:
+        proc = subprocess.run(
+            [str(strongroom.with_name("python")), "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        answer: dict[str, Any] = json.loads(proc.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+    return answer
 
 
 def _terminate(signum: int, frame: object) -> NoReturn:
@@ -438,11 +458,14 @@ def main(argv: list[str] | None = None) -> int:
         f" (after {options.warmup} s warm-up); servers on core {options.server_cpu}"
         f" (Strongroom with more workers: unpinned), wrk on core {options.wrk_cpu}"
     )
-    # What this interpreter imports; the default --strongroom is the same installation.
-    print(
-        f"hot path: {len(meta['compiled_modules'])} of {len(native.HOT_PATH)} modules"
-        " compiled with mypyc (strongroom.native)"
-    )
+    hot_path = meta["hot_path"]
+    if hot_path is None:
+        print("hot path: unknown whether compiled (no python beside --strongroom)")
+    else:
+        print(
+            f"hot path: {len(hot_path['compiled'])} of {hot_path['of']} modules"
+            " compiled with mypyc (strongroom.native)"
+        )
     print(report.format_tables(bench.measurements))
     if options.json_path is not None:
         options.json_path.parent.mkdir(parents=True, exist_ok=True)

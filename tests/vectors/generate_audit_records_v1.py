@@ -13,7 +13,7 @@ must reproduce it exactly (``tests/unit/http/test_audit_event_vectors.py``);
 changing an expected record means changing what existing chains contain.
 
 The event id is random in the server; here it comes from a counter (the test
-patches ``new_event_id`` the same way). Unlike the blob vectors these are made by
+patches ``events.event_ids`` the same way). Unlike the blob vectors these are made by
 Strongroom itself: they pin down behaviour, they do not prove it right.
 """
 
@@ -332,7 +332,7 @@ def build(inputs: dict[str, Any]) -> Any:
 
 
 def event_ids() -> Any:
-    """Stand-in for ``new_event_id``: a counter, so that the records are reproducible."""
+    """Stand-in for ``events.event_ids``: a counter, so that the records are reproducible."""
     count = 0
 
     def next_id() -> str:
@@ -363,7 +363,7 @@ def main() -> None:
 
     vectors = []
     for c in CASES:
-        events.new_event_id = event_ids()  # type: ignore[assignment]
+        events.event_ids = event_ids()
         vectors.append({**c, "expected": expected(build(c["inputs"]))})
     json.dump({"format": 1, "vectors": vectors}, sys.stdout, indent=1, ensure_ascii=False)
     sys.stdout.write("\n")

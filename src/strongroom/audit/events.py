@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +91,12 @@ def new_event_id() -> str:
         _random.hex = [drawn[i : i + 32] for i in range(0, len(drawn), 32)]
         h = _random.hex.pop()
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+# Where api_call_record and service_event take their ids, looked up on every call
+# (a module global stays a dictionary lookup even when mypyc compiles this module):
+# the frozen-vector tests put a counter here to make records reproducible.
+event_ids: Callable[[], str] = new_event_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +243,7 @@ def api_call_record(
     """
     if len(key_arns) > 1:
         key_arns = list(dict.fromkeys(key_arns))
-    event_id = new_event_id()
+    event_id = event_ids()
     first = key_arns[0] if key_arns else None
     resources = _resources(key_arns)
     recipient = account_id if resources is None else resources[0]["accountId"]
@@ -295,8 +302,8 @@ def service_event(
     request parameters, ``userIdentity`` names the account and kms.amazonaws.com.
     """
     account_id, region = key_arn.split(":")[4], key_arn.split(":")[3]
-    event_id = new_event_id()
-    request_id = new_event_id()
+    event_id = event_ids()
+    request_id = event_ids()
     record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
         "userIdentity": {"accountId": account_id, "invokedBy": KMS_SOURCE},

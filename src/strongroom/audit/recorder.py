@@ -59,7 +59,7 @@ class AuditRecorder:
         self._max_wait = max_wait_seconds
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._writer_thread: threading.Thread | None = None
         # Read and written on the event loop only, like every record() call, so
         # nothing can be queued behind the writer's stop signal.
         self._accepting = False
@@ -74,15 +74,15 @@ class AuditRecorder:
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._queue = queue.SimpleQueue()
-        self._thread = threading.Thread(
+        self._writer_thread = threading.Thread(
             target=self._write, args=(self._loop, self._queue), name="audit-writer", daemon=True
         )
         self._accepting = True
-        self._thread.start()
+        self._writer_thread.start()
 
     async def stop(self) -> None:
         """Commit what is queued, then stop the writer."""
-        thread = self._thread
+        thread = self._writer_thread
         if thread is None:
             return
         if self._accepting:
@@ -90,7 +90,7 @@ class AuditRecorder:
             self._hand_over()
             self._queue.put(None)  # behind every event accepted so far
         await asyncio.to_thread(thread.join)
-        self._thread = None
+        self._writer_thread = None
 
     async def record(self, event: PendingEvent) -> None:
         if not self._accepting or self._loop is None:

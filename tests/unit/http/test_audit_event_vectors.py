@@ -31,7 +31,7 @@ VECTORS = json.loads((_VECTORS_DIR / "audit_records_v1.json").read_text("utf-8")
 def test_call_event_reproduces_the_frozen_record(
     vector: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(events, "new_event_id", event_ids())
+    monkeypatch.setattr(events, "event_ids", event_ids())
     assert expected(build(vector["inputs"])) == vector["expected"]
 
 
