@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
+import tempfile
 from pathlib import Path
 
 from setuptools import setup
@@ -28,22 +29,34 @@ def hot_path() -> list[str]:
     raise RuntimeError(f"no HOT_PATH in {NATIVE}")
 
 
+# mypy settings for the build. Not pyproject's [tool.mypy]: its strict checks
+# (scripts/check runs them with every dependency installed) would fail here,
+# where third-party packages are missing and their types count as Any, which
+# changes nothing in what the compiled code does.
+BUILD_MYPY_CONFIG = """\
+[mypy]
+python_version = 3.11
+ignore_missing_imports = True
+"""
+
+
 def extensions() -> list[object]:
     if os.environ.get("STRONGROOM_PURE_PYTHON", "") not in ("", "0"):
         return []
     from mypyc.build import mypycify
 
     paths = [str(Path("src", *m.split(".")).with_suffix(".py")) for m in hot_path()]
-    # Third-party packages are not installed in the isolated build environment:
-    # their types count as Any, which changes nothing in what the code does.
-    return list(
-        mypycify(
-            ["--ignore-missing-imports", *paths],
-            opt_level="3",
-            debug_level="0",
-            group_name="strongroom",
+    with tempfile.TemporaryDirectory() as scratch:
+        config = Path(scratch, "mypy.ini")
+        config.write_text(BUILD_MYPY_CONFIG, encoding="utf-8")
+        return list(
+            mypycify(
+                ["--config-file", str(config), *paths],
+                opt_level="3",
+                debug_level="0",
+                group_name="strongroom",
+            )
         )
-    )
 
 
 setup(ext_modules=extensions())
