@@ -51,7 +51,10 @@ def extensions() -> list[object]:
         config.write_text(BUILD_MYPY_CONFIG, encoding="utf-8")
         return list(
             mypycify(
-                ["--config-file", str(config), *paths],
+                # A cache of its own: a development tree's .mypy_cache (from
+                # scripts/check, with every dependency) would make its builds
+                # differ from a clean checkout's.
+                ["--config-file", str(config), "--cache-dir", str(Path(scratch, "cache")), *paths],
                 opt_level="3",
                 debug_level="0",
                 group_name="strongroom",
