@@ -3,9 +3,8 @@
 ``setup.py`` compiles the modules named in ``HOT_PATH`` with mypyc when the
 package is installed (unless ``STRONGROOM_PURE_PYTHON=1``); the rest of the
 package is always interpreted. Behaviour is the same either way. Compiled code
-runs Encrypt, Decrypt and GenerateDataKey with about a fifth fewer instructions,
-and each call's audit event (record, chain, group commit) with about a tenth
-fewer (docs/operations.md, "Compiled modules").
+runs Encrypt, Decrypt and GenerateDataKey, their audit events included, with
+about a fifth fewer instructions (docs/operations.md, "Compiled modules").
 
 This module is read by setup.py without being imported (it parses
 ``HOT_PATH``), so it must keep ``HOT_PATH`` a literal tuple of strings.
