@@ -42,18 +42,21 @@ HOT_PATH = (
 )
 
 
-def _origin(module: str) -> Path | None:
-    spec = importlib.util.find_spec(module)
-    return None if spec is None or spec.origin is None else Path(spec.origin)
+def _extensions(modules: Iterable[str]) -> list[tuple[str, Path]]:
+    """(module, extension file) for those of ``modules`` that import as compiled extensions."""
+    found = []
+    for m in modules:
+        spec = importlib.util.find_spec(m)
+        if spec is not None and spec.origin is not None:
+            origin = Path(spec.origin)
+            if origin.name.endswith(tuple(EXTENSION_SUFFIXES)):
+                found.append((m, origin))
+    return found
 
 
 def compiled_modules(modules: Iterable[str] = HOT_PATH) -> list[str]:
     """Those of ``modules`` that import as compiled extensions."""
-    return [
-        m
-        for m in modules
-        if (origin := _origin(m)) is not None and origin.name.endswith(tuple(EXTENSION_SUFFIXES))
-    ]
+    return [m for m, _ in _extensions(modules)]
 
 
 def stale_modules(modules: Iterable[str] = HOT_PATH) -> list[str]:
@@ -65,9 +68,7 @@ def stale_modules(modules: Iterable[str] = HOT_PATH) -> list[str]:
     an installed wheel the file times mean nothing.
     """
     stale = []
-    for m in compiled_modules(modules):
-        extension = _origin(m)
-        assert extension is not None
+    for m, extension in _extensions(modules):
         source = extension.parent / (m.rpartition(".")[2] + ".py")
         if source.exists() and source.stat().st_mtime > extension.stat().st_mtime:
             stale.append(m)
