@@ -23,7 +23,7 @@ from strongroom.audit.maintenance import DAY_SECONDS
 from strongroom.audit.retention import prune
 from strongroom.audit.verify import check_chain
 from strongroom.clock import Clock, FileOffsetClock, SystemClock, iso_utc
-from strongroom.domain.audit import AuditEvent, AuditQuery
+from strongroom.domain.audit import AuditEvent, AuditQuery, names_resource
 from strongroom.domain.repositories import Store
 from strongroom.keystores.root_key_file import RootKeyFileError, load_root_key
 from strongroom.settings import Settings, SettingsError, load_settings
@@ -75,7 +75,11 @@ def _filters(f: Any) -> Any:
         click.option("--since", default=None, help="Events at or after this ISO-8601 time."),
         click.option("--until", default=None, help="Events before this ISO-8601 time."),
         click.option("--event-name", default=None, help="Operation, e.g. Decrypt."),
-        click.option("--key-id", default=None, help="Key id or key ARN (the first resource)."),
+        click.option(
+            "--key-id",
+            default=None,
+            help="Key id or key ARN, named by any of the event's resources.",
+        ),
         click.option("--principal", default=None, help="Caller's ARN."),
         click.option("--error-code", default=None, help="e.g. AccessDeniedException."),
         click.option("--request-id", default=None, help="The request id a client was given."),
@@ -93,25 +97,22 @@ def _query(
     principal: str | None,
     error_code: str | None,
     request_id: str | None,
-) -> tuple[AuditQuery, str | None]:
-    """The query, and a bare key id to match against ARNs (key ARNs are matched in SQL)."""
-    arn = key_id if key_id is not None and key_id.startswith("arn:") else None
-    bare = key_id if key_id is not None and arn is None else None
-    query = AuditQuery(
+) -> AuditQuery:
+    return AuditQuery(
         since=_epoch(since, "--since"),
         until=_epoch(until, "--until"),
         event_name=event_name,
-        key_arn=arn,
+        resource=key_id,
         principal_arn=principal,
         error_code=error_code,
         request_id=request_id,
         limit=PAGE,
     )
-    return query, bare
 
 
-def _matching(store: Store, query: AuditQuery, bare_key_id: str | None) -> Iterator[AuditEvent]:
-    """Matching events by seq, fetched a page at a time."""
+def _matching(store: Store, query: AuditQuery) -> Iterator[AuditEvent]:
+    """Matching events by seq, fetched a page at a time (the store's resource filter
+    over-matches; ``names_resource`` is exact)."""
     after = query.after_seq
     while True:
         with store.unit_of_work(write=False) as uow:
@@ -119,9 +120,7 @@ def _matching(store: Store, query: AuditQuery, bare_key_id: str | None) -> Itera
                 AuditQuery(**{**_fields(query), "after_seq": after, "limit": PAGE})
             )
         for event in page:
-            if bare_key_id is None or (
-                event.key_arn is not None and event.key_arn.endswith(f":key/{bare_key_id}")
-            ):
+            if query.resource is None or names_resource(event.record, query.resource):
                 yield event
         if len(page) < PAGE:
             return
@@ -161,13 +160,13 @@ def audit_list(
     output_format: str,
 ) -> None:
     """List events (oldest first) matching the filters."""
-    query, bare = _query(since, until, event_name, key_id, principal, error_code, request_id)
+    query = _query(since, until, event_name, key_id, principal, error_code, request_id)
     with _store(data_dir) as (store, _):
         shown = 0
         if output_format == "table":
             header = f"{'SEQ':>8}  {'TIME':20}  {'EVENT':32}  {'ERROR':28}  {'KEY':40}"
             click.echo(f"{header}  PRINCIPAL")
-        for event in _matching(store, query, bare):
+        for event in _matching(store, query):
             if shown >= limit:
                 break
             shown += 1
@@ -200,14 +199,14 @@ def audit_export(
     follow: bool,
 ) -> None:
     """Export events as JSON Lines (one CloudTrail record per line), e.g. for a SIEM."""
-    query, bare = _query(since, until, event_name, key_id, principal, error_code, request_id)
+    query = _query(since, until, event_name, key_id, principal, error_code, request_id)
     with _store(data_dir) as (store, _):
         target: IO[str]
         with open(output, "a", encoding="utf-8") if output != "-" else _stdout() as target:
             last = 0
             while True:
                 newer = AuditQuery(**{**_fields(query), "after_seq": last})
-                for event in _matching(store, newer, bare):
+                for event in _matching(store, newer):
                     target.write(event.record + "\n")
                     last = event.seq
                 target.flush()

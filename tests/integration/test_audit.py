@@ -464,6 +464,25 @@ def test_audit_list_filters_and_prints_a_table(kms: Any, server: Server) -> None
     assert bad.returncode != 0
 
 
+def test_audit_list_key_filter_matches_every_resource_of_an_event(kms: Any, server: Server) -> None:
+    """ReEncrypt names two keys; --key-id finds it by either, by id or by ARN."""
+    source, destination = create_key(kms), create_key(kms)
+    blob = kms.encrypt(KeyId=source["KeyId"], Plaintext=b"r")["CiphertextBlob"]
+    rid = request_id(kms.re_encrypt(CiphertextBlob=blob, DestinationKeyId=destination["KeyId"]))
+    base = ["audit", "list", "--data-dir", str(server.data_dir), "--output", "jsonl"]
+    for key in (source, destination):
+        for name in (key["KeyId"], key["Arn"]):
+            lines = run_strongroom(
+                [*base, "--key-id", name, "--event-name", "ReEncrypt"], server.env
+            ).stdout.splitlines()
+            assert [json.loads(line)["requestID"] for line in lines] == [rid], name
+    other = create_key(kms)
+    lines = run_strongroom(
+        [*base, "--key-id", other["KeyId"], "--event-name", "ReEncrypt"], server.env
+    ).stdout
+    assert lines == ""
+
+
 @pytest.mark.usefixtures("server")
 def test_audit_verify_passes_on_a_live_server(server: Server) -> None:
     result = run_strongroom_unchecked(

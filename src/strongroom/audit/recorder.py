@@ -91,6 +91,7 @@ class AuditRecorder:
             self._queue.put(None)  # behind every event accepted so far
         await asyncio.to_thread(thread.join)
         self._writer_thread = None
+        log.info("audit trail: %d events in %d commits", self.events, self.commits)
 
     async def record(self, event: PendingEvent) -> None:
         if not self._accepting or self._loop is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 # The hash before the first event (and the anchor of an unpruned chain).
@@ -74,13 +75,20 @@ class KeyUsage:
 
 @dataclass(frozen=True, slots=True)
 class AuditQuery:
-    """Filters for listing events; None means no filter on that column."""
+    """Filters for listing events; None means no filter on that column.
+
+    ``key_arn`` is the event's first resource (its column); ``resource`` is an
+    ARN or a bare key id named by any of the event's resources, as ReEncrypt's
+    destination key is. The store may over-match ``resource`` (it searches the
+    record's text); ``names_resource`` is the exact test.
+    """
 
     after_seq: int = 0
     since: float | None = None
     until: float | None = None
     event_name: str | None = None
     key_arn: str | None = None
+    resource: str | None = None
     principal_arn: str | None = None
     error_code: str | None = None
     request_id: str | None = None
@@ -98,3 +106,20 @@ EventRow = tuple[
 ]
 # One row of audit_key_usage: key_arn, operation, used_at, event_id, request_id.
 UsageRow = tuple[str, str, float, str, str]
+
+
+def names_resource(record: str, resource: str) -> bool:
+    """Whether the event ``record`` (its JSON) lists ``resource`` among its resources:
+    the ARN itself, or, for a bare key id, a key ARN ending in ``key/<id>``."""
+    try:
+        resources = json.loads(record).get("resources") or []
+    except (ValueError, AttributeError):
+        return False
+    bare = not resource.startswith("arn:")
+    for entry in resources:
+        arn = entry.get("ARN") if isinstance(entry, dict) else None
+        if not isinstance(arn, str):
+            continue
+        if arn == resource or (bare and arn.endswith(f":key/{resource}")):
+            return True
+    return False

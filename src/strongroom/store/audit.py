@@ -55,6 +55,16 @@ _PUT_KEY_USAGE = (
 )
 
 
+def _resource_pattern(resource: str) -> str:
+    """A LIKE pattern (escape character backslash) for records whose resources name
+    ``resource``: an ARN, or a bare key id. A superset (SQLite's LIKE ignores ASCII
+    case, and "%" may run past the ARN's end): callers check ``names_resource``."""
+    literal = resource.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if resource.startswith("arn:"):
+        return f'%"ARN":"{literal}"%'
+    return f'%"ARN":"arn:%:key/{literal}"%'
+
+
 def _event_rows(events: Sequence[AuditEvent]) -> list[tuple[Any, ...]]:
     return [
         (
@@ -175,6 +185,9 @@ class SqlAuditRepository:
             statement = statement.where(c.event_name == query.event_name)
         if query.key_arn is not None:
             statement = statement.where(c.key_arn == query.key_arn)
+        if query.resource is not None:
+            pattern = _resource_pattern(query.resource)
+            statement = statement.where(c.record.like(pattern, escape="\\"))
         if query.principal_arn is not None:
             statement = statement.where(c.principal_arn == query.principal_arn)
         if query.error_code is not None:

@@ -7,6 +7,7 @@ that only makes sense on one backend says so in its name.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import subprocess
@@ -34,6 +35,7 @@ from strongroom.domain.audit import (
     AuditQuery,
     ChainHead,
     KeyUsage,
+    names_resource,
 )
 from strongroom.domain.errors import Conflict, NotFound
 from strongroom.domain.identities import AccessKey, Account, Principal
@@ -1287,3 +1289,55 @@ def test_concurrent_chain_appends_take_turns_and_leave_one_unbroken_chain(store:
         assert event.hash == chain_hash(prev, event.seq, event.record.encode())
         prev = event.hash
     assert head.hash == prev
+
+
+def test_audit_events_filter_by_any_resource(store: Store) -> None:
+    """``resource`` finds a key named by any resource of the record (ReEncrypt's
+    destination too), by ARN or by bare key id; LIKE's wildcards in the value are
+    literal. The store may over-match; ``names_resource`` is exact."""
+    arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/"
+    records = {
+        1: {"resources": [{"ARN": arn + "src"}, {"ARN": arn + "dst"}]},
+        2: {"resources": [{"ARN": arn + "dst"}]},
+        3: {"resources": [{"ARN": arn + "other"}]},
+        4: {"resources": None, "requestParameters": {"keyId": arn + "dst"}},
+        5: {"resources": [{"ARN": arn + "d_t"}]},
+    }
+
+    def canonical(seq: int) -> str:  # as chain.canonical_json writes records
+        return json.dumps(records[seq], separators=(",", ":"), sort_keys=True)
+
+    events = [_audit_event(1, GENESIS_HASH, record=canonical(1))]
+    for seq in range(2, 6):
+        events.append(_audit_event(seq, events[-1].hash, record=canonical(seq)))
+    with store.unit_of_work() as uow:
+        uow.audit.head(for_update=True)
+        uow.audit.insert_events(events)
+        uow.audit.set_head(5, events[-1].hash)
+
+    def found(resource: str) -> list[AuditEvent]:
+        with store.unit_of_work(write=False) as uow:
+            return uow.audit.events(AuditQuery(resource=resource))
+
+    def matching(resource: str) -> list[int]:
+        return [e.seq for e in found(resource) if names_resource(e.record, resource)]
+
+    assert matching(arn + "dst") == [1, 2]
+    assert matching("dst") == [1, 2]
+    assert matching("src") == [1]
+    assert matching(arn + "missing") == []
+    # Escaped in SQL: "_" and "%" would otherwise match "dst" as well.
+    assert [e.seq for e in found("d_t")] == [5]
+    assert [e.seq for e in found(arn + "d_t")] == [5]
+    assert found("d%") == []
+
+
+def test_names_resource_is_exact() -> None:
+    record = json.dumps({"resources": [{"ARN": "arn:aws:kms:r:1:key/abc"}]})
+    assert names_resource(record, "abc")
+    assert names_resource(record, "arn:aws:kms:r:1:key/abc")
+    assert not names_resource(record, "ABC")
+    assert not names_resource(record, "bc")
+    assert not names_resource(record, "arn:aws:kms:r:1:key/ab")
+    assert not names_resource('{"resources":null}', "abc")
+    assert not names_resource("not json", "abc")
