@@ -14,12 +14,15 @@ A thread of its own rather than a writer task handing each batch to
 ``asyncio.to_thread``: the executor's hand-off (a concurrent future with its
 condition variable, a context copy, a chained asyncio future) and the writer
 task's own wake-ups cost more CPU per batch than the batch's Python work. A
-request appends its event to a list on the loop; the first append of a loop
-pass schedules one hand-off of the whole list to the writer (a
-``queue.SimpleQueue``), after the requests that are ready in that pass, so the
-writer is woken once per pass rather than once per event and never starts on
-a part of what the loop is about to produce. The writer answers each batch
-with one ``call_soon_threadsafe``.
+request appends its event to a list on the loop, and the list goes to the
+writer (a ``queue.SimpleQueue``) once a pass of the loop has added nothing to
+it. Each pass polls the sockets once, so requests that are arriving join the
+batch instead of starting one of their own: handing over after the first pass
+split 16 busy connections into two alternating batches of about 8 events, and
+a commit costs about 150 µs of CPU whatever its size (WAL frames and fsync), as
+much as ten events' Python work. A steady stream of events is handed over after
+``_MAX_PASSES`` passes at most, or at ``max_batch`` events. The writer is woken
+once per batch and answers each batch with one ``call_soon_threadsafe``.
 """
 
 from __future__ import annotations
@@ -46,6 +49,10 @@ class AuditSink(Protocol):
     async def record(self, event: PendingEvent) -> None:
         """Return once ``event`` is durable. Raises AuditWriteError."""
 
+
+# Passes of the event loop a batch may wait for more events before it goes to the
+# writer (each pass takes a few µs when nothing else is ready).
+_MAX_PASSES = 16
 
 # What the loop hands the writer: events with their requests' futures (same
 # order); None tells the writer to stop.
@@ -98,10 +105,23 @@ class AuditRecorder:
             raise AuditWriteError("the audit recorder is not running")
         future = self._loop.create_future()
         if not self._events:
-            self._loop.call_soon(self._hand_over)
+            self._loop.call_soon(self._hand_over_when_quiet, 0, 0)
         self._events.append(event)
         self._futures.append(future)
         await future
+
+    def _hand_over_when_quiet(self, seen: int, passes: int) -> None:
+        """Hand the events over once a pass of the loop added none (on the loop).
+
+        ``seen`` is how many there were one pass ago; ``passes`` how many passes
+        this batch has waited.
+        """
+        count = len(self._events)
+        loop = self._loop
+        if count > seen and passes < _MAX_PASSES and count < self._max_batch and loop:
+            loop.call_soon(self._hand_over_when_quiet, count, passes + 1)
+            return
+        self._hand_over()
 
     def _hand_over(self) -> None:
         """Give the writer what this loop pass recorded (on the loop)."""

@@ -161,6 +161,52 @@ def test_records_made_in_one_pass_of_the_loop_share_a_commit(slow_store: SlowSto
     assert (recorder.commits, recorder.events) == (1, 50)
 
 
+def _record_one_per_pass(store: Store, count: int) -> AuditRecorder:
+    """Record ``count`` events, the n-th in the n-th pass of the loop after the first."""
+
+    async def after_passes(recorder: AuditRecorder, n: int) -> None:
+        for _ in range(n):
+            await asyncio.sleep(0)  # one pass of the loop
+        await recorder.record(pending(n))
+
+    async def ticker() -> None:
+        # Slow passes that let go of the GIL, so the writer commits whatever it is
+        # handed while the loop goes on (else a busy loop can delay it enough that
+        # separate hand-overs meet in one commit anyway).
+        for _ in range(count + 2):
+            time.sleep(0.002)
+            await asyncio.sleep(0)
+
+    async def run() -> AuditRecorder:
+        recorder = AuditRecorder(store)
+        recorder.start()
+        await asyncio.gather(ticker(), *(after_passes(recorder, n) for n in range(count)))
+        await recorder.stop()
+        return recorder
+
+    return asyncio.run(run())
+
+
+def test_events_of_consecutive_passes_of_the_loop_share_a_commit(
+    sqlite_store: SqlStore,
+) -> None:
+    """Requests arriving one after another (as a burst of connections is read) wait for
+    a pass that adds nothing, instead of each pass starting a commit of its own."""
+    recorder = _record_one_per_pass(sqlite_store, 10)
+    assert (recorder.commits, recorder.events) == (1, 10)
+
+
+def test_a_steady_stream_of_events_is_still_handed_over(sqlite_store: SqlStore) -> None:
+    """A batch waits for at most _MAX_PASSES passes, so a stream that never pauses
+    still gets its events committed, in order."""
+    recorder = _record_one_per_pass(sqlite_store, 60)
+    assert recorder.events == 60
+    assert recorder.commits >= 2
+    with sqlite_store.unit_of_work(write=False) as uow:
+        events = uow.audit.events(AuditQuery(limit=100))
+    assert [e.event_id for e in events] == [f"e{n}" for n in range(60)]
+
+
 def test_events_that_arrive_while_the_writer_waits_for_its_turn_join_its_commit(
     sqlite_store: SqlStore,
 ) -> None:
