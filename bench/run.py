@@ -162,6 +162,8 @@ class Bench:
         self.workdir = workdir
         self.fixture = Fixture()
         self.measurements: list[Measurement] = []
+        # Per Strongroom server: (events, commits) of its audit trail, from its log.
+        self.audit_commits: dict[str, tuple[int, int]] = {}
 
     # -- servers -----------------------------------------------------------
 
@@ -210,6 +212,11 @@ class Bench:
         with ServerProcess(name, argv, log_path, env=env) as server:
             server.wait_ready(f"http://{HOST}:{port}/_strongroom/health", timeout_s=60)
             yield f"http://{HOST}:{port}", server, credentials
+        counts = audit_commits(log_path.read_text(errors="replace"))
+        if counts is not None:
+            self.audit_commits[name] = counts
+            events, commits = counts
+            log(f"{name}: {events} audit events in {commits} commits")
 
     # -- measuring ---------------------------------------------------------
 
@@ -380,6 +387,18 @@ class Bench:
         self.run_baseline("baseline (end)")
 
 
+_AUDIT_COMMITS_RE = re.compile(r"audit trail: (\d+) events in (\d+) commits")
+
+
+def audit_commits(server_log: str) -> tuple[int, int] | None:
+    """(events, commits) of the audit trail, summed over the workers, from the lines
+    each worker logs when it stops; None if there are none (trail off)."""
+    found = [(int(e), int(c)) for e, c in _AUDIT_COMMITS_RE.findall(server_log)]
+    if not found:
+        return None
+    return sum(e for e, _ in found), sum(c for _, c in found)
+
+
 def describe(options: Options, argv: list[str]) -> dict[str, Any]:
     """What the JSON output records about the run and the machine."""
     version = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
@@ -467,6 +486,13 @@ def main(argv: list[str] | None = None) -> int:
             " compiled with mypyc (strongroom.native)"
         )
     print(report.format_tables(bench.measurements))
+    for name, (events, commits) in bench.audit_commits.items():
+        per_commit = events / commits if commits else 0.0
+        print(f"{name}: {events} audit events in {commits} commits ({per_commit:.1f} per commit)")
+    meta["audit_commits"] = {
+        name: {"events": events, "commits": commits}
+        for name, (events, commits) in bench.audit_commits.items()
+    }
     if options.json_path is not None:
         options.json_path.parent.mkdir(parents=True, exist_ok=True)
         options.json_path.write_bytes(

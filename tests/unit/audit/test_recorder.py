@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -292,3 +293,13 @@ def test_if_the_writer_dies_waiting_records_fail_and_new_ones_are_refused(
     finally:
         store.close()
     assert all(isinstance(r, AuditWriteError) for r in results)
+
+
+def test_stop_logs_how_many_events_went_in_how_many_commits(
+    sqlite_store: SqlStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The figure the benchmark reads from the server's log (bench/run.py)."""
+    with caplog.at_level(logging.INFO, logger="strongroom.audit"):
+        recorder = _record_together(sqlite_store, 5)
+    assert (recorder.commits, recorder.events) == (1, 5)
+    assert "audit trail: 5 events in 1 commits" in caplog.text
