@@ -215,8 +215,6 @@ class Bench:
         counts = audit_commits(log_path.read_text(errors="replace"))
         if counts is not None:
             self.audit_commits[name] = counts
-            events, commits = counts
-            log(f"{name}: {events} audit events in {commits} commits")
 
     # -- measuring ---------------------------------------------------------
 

@@ -103,28 +103,30 @@ class AuditRecorder:
     async def record(self, event: PendingEvent) -> None:
         if not self._accepting or self._loop is None:
             raise AuditWriteError("the audit recorder is not running")
-        future = self._loop.create_future()
+        loop = self._loop
+        future = loop.create_future()
         if not self._events:
-            self._loop.call_soon(self._hand_over_when_quiet, 0, 0)
+            loop.call_soon(self._hand_over_when_quiet, loop, 0, 0)
         self._events.append(event)
         self._futures.append(future)
         await future
 
-    def _hand_over_when_quiet(self, seen: int, passes: int) -> None:
-        """Hand the events over once a pass of the loop added none (on the loop).
+    def _hand_over_when_quiet(
+        self, loop: asyncio.AbstractEventLoop, seen: int, passes: int
+    ) -> None:
+        """Hand the events over once a pass of ``loop`` added none (on the loop).
 
         ``seen`` is how many there were one pass ago; ``passes`` how many passes
         this batch has waited.
         """
         count = len(self._events)
-        loop = self._loop
-        if count > seen and passes < _MAX_PASSES and count < self._max_batch and loop:
-            loop.call_soon(self._hand_over_when_quiet, count, passes + 1)
+        if count > seen and passes < _MAX_PASSES and count < self._max_batch:
+            loop.call_soon(self._hand_over_when_quiet, loop, count, passes + 1)
             return
         self._hand_over()
 
     def _hand_over(self) -> None:
-        """Give the writer what this loop pass recorded (on the loop)."""
+        """Give the writer the events recorded so far (on the loop)."""
         if self._events:
             self._queue.put((self._events, self._futures))
             self._events, self._futures = [], []
