@@ -14,19 +14,16 @@ from typing import Any
 
 import click
 
-from strongroom import workers as worker_processes
 from strongroom.audit_cli import audit as audit_commands
 from strongroom.clock import FileOffsetClock, SystemClock
 from strongroom.crypto.wrapping import RootKey
 from strongroom.domain.repositories import Store
-from strongroom.jobs.runner import LAST_RUN
-from strongroom.jobs.scheduler import LEASE as JOBS_LEASE
+from strongroom.keystores.root_key_check import WrongRootKey, check_root_key
 from strongroom.keystores.root_key_file import (
     RootKeyFileError,
     create_root_key_file,
     load_root_key,
 )
-from strongroom.server import WrongRootKey, check_root_key, open_store
 from strongroom.service.errors import KMSError
 from strongroom.service.identities import (
     IssuedCredentials,
@@ -40,6 +37,7 @@ from strongroom.service.identities import (
     set_access_key_status,
 )
 from strongroom.settings import Settings, SettingsError, load_settings
+from strongroom.store import open_store
 
 PROFILE = "strongroom"
 
@@ -236,6 +234,10 @@ def _serve(settings: Settings) -> None:
     )
     os.environ["STRONGROOM_AUDIT_MAX_BATCH"] = str(settings.audit_max_batch)
     os.environ["STRONGROOM_AUDIT_MAX_WAIT_SECONDS"] = str(settings.audit_max_wait_seconds)
+    # Imported here: the server (uvicorn, the HTTP app, the jobs) is a large import that
+    # every other command would pay for at start-up.
+    from strongroom import workers as worker_processes
+
     worker_processes.run(settings.host, settings.port, settings.workers, settings.log_level.lower())
 
 
@@ -355,6 +357,9 @@ def jobs() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def jobs_status(data_dir: Path | None, as_json: bool) -> None:
     """Which node runs the jobs, what the last pass did, and what is due now."""
+    from strongroom.jobs.runner import LAST_RUN
+    from strongroom.jobs.scheduler import LEASE as JOBS_LEASE
+
     settings = _settings(data_dir=data_dir)
     clock = FileOffsetClock(settings.test_clock_path) if settings.test_mode else SystemClock()
     store = open_store(settings)

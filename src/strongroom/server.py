@@ -18,51 +18,17 @@ from strongroom.audit.recorder import AuditRecorder
 from strongroom.auth.credentials import CredentialResolver
 from strongroom.auth.sigv4 import SigV4Verifier
 from strongroom.clock import Clock, FileOffsetClock, SystemClock
-from strongroom.crypto.wrapping import NONCE_LENGTH, RootKey, UnwrapError
-from strongroom.domain.repositories import Store
 from strongroom.http.admin import AdminOperations
 from strongroom.http.app import KmsApp
 from strongroom.http.shapes import ServiceModel
 from strongroom.jobs.runner import JobRunner
 from strongroom.jobs.scheduler import Scheduler
 from strongroom.keystores.default import DefaultKeyStore
+from strongroom.keystores.root_key_check import check_root_key
 from strongroom.keystores.root_key_file import load_root_key
 from strongroom.service.context import ServiceContext
 from strongroom.settings import Settings, load_settings
-from strongroom.store import SqlStore
-
-_CHECK_NAME = "root_key_check"
-_CHECK_AAD = b"strongroom root key check"
-_CHECK_VALUE = b"strongroom"
-
-
-class WrongRootKey(Exception):
-    """The root key does not match the one this database was created with."""
-
-
-def open_store(settings: Settings) -> Store:
-    return SqlStore(settings.resolved_database_url())
-
-
-def check_root_key(store: Store, root_key: RootKey) -> None:
-    """Record a check value on first use; afterwards refuse a root key that cannot open it.
-
-    Raises WrongRootKey.
-    """
-    with store.unit_of_work() as uow:
-        check = uow.meta.get(_CHECK_NAME)
-        if check is None:
-            uow.meta.put(
-                _CHECK_NAME,
-                root_key.wrap(_CHECK_VALUE, _CHECK_AAD, nonce=secrets.token_bytes(NONCE_LENGTH)),
-            )
-            return
-    try:
-        root_key.unwrap(check, _CHECK_AAD)
-    except UnwrapError:
-        raise WrongRootKey(
-            "the root key file does not match this database (wrong data dir or database URL?)"
-        ) from None
+from strongroom.store import open_store
 
 
 def freeze_startup_objects() -> int:

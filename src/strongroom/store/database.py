@@ -7,14 +7,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 
 from strongroom.domain.repositories import AuditAppender, UnitOfWork
+from strongroom.settings import Settings
 from strongroom.store.audit import RawAuditAppender
 from strongroom.store.unit_of_work import SqlUnitOfWork
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 # Execution option that tells the SQLite "begin" listener what kind of
 # transaction to open.
@@ -126,6 +129,8 @@ class SqlStore:
                         {"lock_id": _MIGRATION_LOCK_ID},
                     )
                 # On SQLite, BEGIN IMMEDIATE has already serialised migrators.
+                from alembic import command
+
                 command.upgrade(alembic_config(connection), "head")
 
     def reclaim(self) -> None:
@@ -168,13 +173,22 @@ class SqlStore:
             )
 
 
+def open_store(settings: Settings) -> SqlStore:
+    """The store that ``settings`` name (``database_url``, or SQLite in the data directory)."""
+    return SqlStore(settings.resolved_database_url())
+
+
 def alembic_config(connection: Connection) -> Config:
     """An Alembic configuration for Strongroom's migrations, running on ``connection``.
 
     No alembic.ini is read: the script location is the ``migrations`` folder
     next to this module, and ``migrations/env.py`` uses ``connection`` (and
-    its open transaction) as it finds it.
+    its open transaction) as it finds it. Alembic is imported here, not at the
+    top: it takes a fifth of a second, and only ``init`` and ``serve`` migrate,
+    not every command-line call that opens the store.
     """
+    from alembic.config import Config
+
     config = Config()
     location = Path(__file__).resolve().parent / "migrations"
     # Config values go through configparser interpolation, where "%" is special.
