@@ -37,7 +37,7 @@ from strongroom.service.identities import (
     set_access_key_status,
 )
 from strongroom.settings import Settings, SettingsError, load_settings
-from strongroom.store import open_store
+from strongroom.store.database import open_store
 
 PROFILE = "strongroom"
 

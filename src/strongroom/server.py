@@ -28,7 +28,7 @@ from strongroom.keystores.root_key_check import check_root_key
 from strongroom.keystores.root_key_file import load_root_key
 from strongroom.service.context import ServiceContext
 from strongroom.settings import Settings, load_settings
-from strongroom.store import open_store
+from strongroom.store.database import open_store
 
 
 def freeze_startup_objects() -> int:

@@ -4,6 +4,6 @@ Repositories use SQLAlchemy Core and return the domain dataclasses; the
 schema lives in ``schema.py`` and its migrations in ``migrations/``.
 """
 
-from strongroom.store.database import SqlStore, open_store
+from strongroom.store.database import SqlStore
 
-__all__ = ["SqlStore", "open_store"]
+__all__ = ["SqlStore"]
