@@ -27,7 +27,7 @@ from strongroom.domain.audit import AuditEvent, AuditQuery, names_resource
 from strongroom.domain.repositories import Store
 from strongroom.keystores.root_key_file import RootKeyFileError, load_root_key
 from strongroom.settings import Settings, SettingsError, load_settings
-from strongroom.store import SqlStore
+from strongroom.store.database import open_store
 
 PAGE = 1000
 FOLLOW_POLL_SECONDS = 1.0
@@ -47,7 +47,7 @@ def _settings(data_dir: Path | None) -> Settings:
 @contextmanager
 def _store(data_dir: Path | None) -> Iterator[tuple[Store, Settings]]:
     settings = _settings(data_dir)
-    store = SqlStore(settings.resolved_database_url())
+    store = open_store(settings)
     try:
         yield store, settings
     finally:
